@@ -1,0 +1,198 @@
+"""Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl) and what the index keeps.
+
+A document's id is a hash of its title and text, so loading the same content again yields the same id and
+re-indexing is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+
+
+class DocumentError(ValueError):
+    """A file or record that cannot be read as a document; the message says which and why."""
+
+
+@dataclass
+class Document:
+    """One article: its full text plus optional metadata. `id` is derived from the content."""
+
+    text: str
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    source: str = ""
+    id: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = document_id(self.title, self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Document:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+def document_id(title: str, text: str) -> str:
+    """Stable content id: the same title and text always give the same 16 hex digits."""
+    h = hashlib.sha256()
+    h.update(title.strip().encode("utf-8"))
+    h.update(b"\x00")
+    h.update(text.encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
+
+
+def _split_front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """`---` delimited `key: value` lines at the top of a text or Markdown file become metadata."""
+    m = _FRONT_MATTER.match(raw)
+    if not m:
+        return {}, raw
+    meta: dict[str, str] = {}
+    for line in m.group(1).splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            meta[k.strip().lower()] = v.strip().strip('"').strip("'")
+    return meta, raw[m.end() :]
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{path}: not a text file (binary content)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DocumentError(f"{path}: not a text file (not valid UTF-8)") from None
+
+
+def _html_to_text(html: str) -> tuple[str, str]:
+    """Visible text of an HTML page (no scripts, styles or head), one block per line; and its title."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
+        tag.decompose()
+    text = soup.get_text("\n")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line), title
+
+
+def _clean(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _record_to_document(rec: Any, where: str) -> Document:
+    if not isinstance(rec, dict):
+        raise DocumentError(f"{where}: a record must be a JSON object with a 'text' field")
+    text = rec.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise DocumentError(f"{where}: record has no non-empty 'text' string")
+    extra = {k: v for k, v in rec.items() if k not in ("text", "title", "url", "date", "id")}
+    return Document(
+        text=_clean(text),
+        title=str(rec.get("title") or ""),
+        url=str(rec.get("url") or ""),
+        date=str(rec.get("date") or ""),
+        source=where,
+        meta=extra,
+    )
+
+
+def load_file(path: str | Path) -> list[Document]:
+    """Documents in one file: one for text, Markdown and HTML; one per record for JSON and JSON Lines."""
+    path = Path(path)
+    if not path.exists():
+        raise DocumentError(f"{path}: no such file or directory")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(
+            f"{path}: unsupported file type '{suffix or '(none)'}' "
+            f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+        )
+    raw = _read_text(path)
+    if suffix in JSON_SUFFIXES:
+        if suffix == ".json":
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as err:
+                raise DocumentError(f"{path}: invalid JSON ({err})") from None
+            if isinstance(data, dict) and isinstance(data.get("documents"), list):
+                data = data["documents"]
+            records = data if isinstance(data, list) else [data]
+            return [_record_to_document(r, f"{path}[{i}]") for i, r in enumerate(records)]
+        docs = []
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
+            docs.append(_record_to_document(rec, f"{path}:{n}"))
+        return docs
+    if suffix in HTML_SUFFIXES:
+        text, title = _html_to_text(raw)
+        meta: dict[str, str] = {}
+    else:
+        meta, body = _split_front_matter(raw)
+        text, title = _clean(body), meta.pop("title", "")
+    if not text:
+        raise DocumentError(f"{path}: no text in file")
+    return [
+        Document(
+            text=text,
+            title=title or path.stem.replace("_", " ").replace("-", " "),
+            url=meta.pop("url", ""),
+            date=meta.pop("date", ""),
+            source=str(path),
+            meta=meta,
+        )
+    ]
+
+
+def iter_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders to the supported files below them (sorted); named files are kept as given."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise DocumentError(f"{p}: no such file or directory")
+        if p.is_dir():
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def load_documents(paths: Iterable[str | Path]) -> list[Document]:
+    """Load every document under the given files and folders; duplicates (same id) are kept once."""
+    seen: dict[str, Document] = {}
+    for f in iter_files(paths):
+        for doc in load_file(f):
+            seen.setdefault(doc.id, doc)
+    return list(seen.values())

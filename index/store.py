@@ -1,0 +1,255 @@
+"""The index on disk: documents, passages, FAISS vectors and BM25, with a manifest, in ONE directory.
+
+Saves are atomic: the new index is written beside the old one and swapped in by renames, so a crash
+mid-save leaves the previous index whole. Loading checks the manifest (format, model, dimension, splitter)
+and refuses an index that this code cannot use, with a message saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.documents import Document
+from index.embedder import Embedder
+from index.passages import Passage, SplitterSettings, make_passages
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DEFAULT_INDEX_DIR = ".qa-index"
+
+
+class IndexStoreError(RuntimeError):
+    """An index that is missing, damaged or incompatible; the message says what to do."""
+
+
+def default_index_dir() -> Path:
+    """`QA_INDEX_DIR` if set, else `.qa-index` in the working directory (git-ignored)."""
+    return Path(os.environ.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR)
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    embedding_model: str
+    dimension: int
+    splitter: dict
+    documents: int = 0
+    passages: int = 0
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def bm25_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens without English stop words (the same for passages and queries)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    stop = set(STOPWORDS_EN)
+    return [t for t in _WORD.findall(text.lower()) if t not in stop]
+
+
+class IndexStore:
+    """Documents and passages with their dense (FAISS, inner product) and sparse (BM25) indexes."""
+
+    def __init__(self, embedder: Embedder, splitter: SplitterSettings = SplitterSettings()) -> None:
+        import faiss
+
+        self.embedder = embedder
+        self.splitter = splitter
+        self.documents: dict[str, Document] = {}
+        self.passages: list[Passage] = []  # FAISS row i is passages[i]
+        self._by_id: dict[str, int] = {}
+        self.vectors = faiss.IndexFlatIP(embedder.dimension)
+        self._bm25 = None
+        self.manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dimension, asdict(splitter))
+
+    # ---- building -------------------------------------------------------------------------------
+    def add(self, docs: Iterable[Document], progress: bool = False) -> int:
+        """Add documents not already indexed (same id = same content); returns how many were new."""
+        new = [d for d in docs if d.id not in self.documents]
+        new = list({d.id: d for d in new}.values())
+        if not new:
+            return 0
+        passages: list[Passage] = []
+        for d in new:
+            passages += make_passages(d, self.embedder.count_tokens, self.splitter)
+        vecs = self.embedder.embed([p.text for p in passages], progress=progress)
+        for d in new:
+            self.documents[d.id] = d
+        for p in passages:
+            self._by_id[p.id] = len(self.passages)
+            self.passages.append(p)
+        if len(vecs):
+            self.vectors.add(vecs)
+        self._bm25 = None
+        self.manifest.documents = len(self.documents)
+        self.manifest.passages = len(self.passages)
+        self.manifest.updated = time.time()
+        return len(new)
+
+    @property
+    def bm25(self):
+        if self._bm25 is None and self.passages:
+            import bm25s
+
+            bm = bm25s.BM25()
+            bm.index([bm25_tokens(p.text) or ["\x00"] for p in self.passages], show_progress=False)
+            self._bm25 = bm
+        return self._bm25
+
+    # ---- lookup ---------------------------------------------------------------------------------
+    def passage(self, passage_id: str) -> Passage:
+        return self.passages[self._by_id[passage_id]]
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage row, cosine) for the k nearest passages."""
+        if not self.passages:
+            return []
+        k = min(k, len(self.passages))
+        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def sparse_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(passage row, BM25 score) for up to k passages sharing a word with the query."""
+        toks = bm25_tokens(query)
+        if not self.passages or not toks:
+            return []
+        k = min(k, len(self.passages))
+        rows, scores = self.bm25.retrieve([toks], k=k, show_progress=False, n_threads=1)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+    # ---- persistence ----------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the whole index to `directory` atomically (write aside, then swap by rename)."""
+        import faiss
+
+        directory = Path(directory).resolve()
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
+        try:
+            with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
+                for d in self.documents.values():
+                    f.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
+            with open(tmp / "passages.jsonl", "w", encoding="utf-8") as f:
+                for p in self.passages:
+                    f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+            faiss.write_index(self.vectors, str(tmp / "vectors.faiss"))
+            if self.bm25 is not None:
+                self.bm25.save(str(tmp / "bm25"), show_progress=False)
+            (tmp / MANIFEST).write_text(json.dumps(asdict(self.manifest), indent=2))
+            for f in tmp.rglob("*"):
+                if f.is_file():
+                    with open(f, "rb") as fh:
+                        os.fsync(fh.fileno())
+            old = directory.with_name(f".{directory.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            if directory.exists():
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+            if old.exists():
+                shutil.rmtree(old)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return directory
+
+    @staticmethod
+    def exists(directory: str | Path) -> bool:
+        directory = Path(directory)
+        old = directory.with_name(f".{directory.name}.old")
+        return (directory / MANIFEST).exists() or (old / MANIFEST).exists()
+
+    @classmethod
+    def load(
+        cls,
+        directory: str | Path,
+        embedder: Embedder,
+        splitter: SplitterSettings | None = None,
+    ) -> IndexStore:
+        """Read an index saved by `save`; refuse one built with another model, dimension or format."""
+        import faiss
+
+        directory = Path(directory)
+        old = directory.with_name(f".{directory.name}.old")
+        if not (directory / MANIFEST).exists() and (old / MANIFEST).exists():
+            os.replace(old, directory)  # a save was interrupted between its two renames
+        mpath = directory / MANIFEST
+        if not mpath.exists():
+            raise IndexStoreError(f"no index at {directory} (build one with: qa index [PATH ...])")
+        try:
+            m = Manifest(**json.loads(mpath.read_text()))
+        except (json.JSONDecodeError, TypeError) as err:
+            raise IndexStoreError(
+                f"index manifest {mpath} is damaged ({err}); rebuild with: qa index"
+            ) from None
+        if m.format_version != FORMAT_VERSION:
+            raise IndexStoreError(
+                f"index at {directory} has format version {m.format_version}, this articleqa reads "
+                f"version {FORMAT_VERSION}; rebuild it with: qa index --rebuild"
+            )
+        if m.embedding_model != embedder.name or m.dimension != embedder.dimension:
+            raise IndexStoreError(
+                f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
+                f"but this service embeds with {embedder.name} ({embedder.dimension} dims); "
+                "rebuild it with: qa index --rebuild"
+            )
+        split = SplitterSettings(**m.splitter)
+        if splitter is not None and splitter != split:
+            raise IndexStoreError(
+                f"index at {directory} was split with {m.splitter}, not {asdict(splitter)}; "
+                "rebuild it with: qa index --rebuild"
+            )
+        store = cls(embedder, split)
+        store.manifest = m
+        with open(directory / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                d = Document.from_dict(json.loads(line))
+                store.documents[d.id] = d
+        with open(directory / "passages.jsonl", encoding="utf-8") as f:
+            for line in f:
+                p = Passage.from_dict(json.loads(line))
+                store._by_id[p.id] = len(store.passages)
+                store.passages.append(p)
+        store.vectors = faiss.read_index(str(directory / "vectors.faiss"))
+        if store.vectors.ntotal != len(store.passages):
+            raise IndexStoreError(
+                f"index at {directory} is inconsistent; rebuild it with: qa index --rebuild"
+            )
+        if (directory / "bm25").exists():
+            import bm25s
+
+            store._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+        return store
+
+    def disk_size(self, directory: str | Path) -> int:
+        return sum(f.stat().st_size for f in Path(directory).rglob("*") if f.is_file())
+
+
+def open_or_build(
+    directory: str | Path,
+    embedder: Embedder,
+    seed_paths: Callable[[], list[Path]],
+    progress: bool = False,
+) -> IndexStore:
+    """Load the index at `directory`, or build it from the seed corpus on first use and save it."""
+    if IndexStore.exists(directory):
+        return IndexStore.load(directory, embedder)
+    from index.documents import load_documents
+
+    store = IndexStore(embedder)
+    store.add(load_documents(seed_paths()), progress=progress)
+    store.save(directory)
+    return store

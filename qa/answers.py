@@ -1,0 +1,67 @@
+"""The typed results of a question: retrieved passages, answer spans, list items, and the response.
+
+These models are the JSON schema of `POST /ask` and `qa ask --json`. Every `start`/`end` is a
+character offset into the document's text, and `document.text[start:end] == text` always holds.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class PassageHit(BaseModel):
+    """A retrieved passage with its fused retrieval score."""
+
+    id: str
+    document_id: str
+    title: str
+    text: str
+    score: float
+    start: int
+    end: int
+
+
+class Answer(BaseModel):
+    """An extractive answer: a span of a document, with the sentence it stands in as `context`."""
+
+    text: str
+    score: float = Field(description="calibrated confidence in [0, 1]; comparable across questions")
+    document_id: str
+    passage_id: str
+    start: int
+    end: int
+    context: str = Field(description="the sentence holding the span")
+    context_start: int = Field(description="document offset of `context`")
+    context_end: int
+    title: str = ""
+
+
+Stance = Literal["affirmed", "conditional", "negated"]
+
+
+class ListItem(BaseModel):
+    """One item of a list answer (e.g. one country), with the spans that support it."""
+
+    name: str
+    stance: Stance
+    score: float
+    evidence: list[Answer]
+    reason: str = ""
+
+
+class AskResponse(BaseModel):
+    """Everything the service says about one question."""
+
+    question: str
+    kind: Literal["single", "list", "none"] = "single"
+    answers: list[Answer]
+    items: list[ListItem] = Field(default_factory=list)
+    excluded: list[ListItem] = Field(
+        default_factory=list, description="items named in the evidence but not answering the question"
+    )
+    passages: list[PassageHit]
+    rewritten_question: str | None = Field(
+        default=None, description="the standalone question a follow-up was rewritten into"
+    )

@@ -1,0 +1,98 @@
+"""Readers turn a question and its retrieved passages into ranked extractive answers.
+
+`Reader` is the narrow interface the pipeline depends on. `SentenceReader` is the model-free-of-training
+baseline: it returns the sentences of the passages that best answer the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from index.embedder import Embedder
+from index.passages import Passage
+from index.store import bm25_tokens
+from qa.answers import Answer
+from qa.retriever import Retrieved
+
+
+class Reader(Protocol):
+    """Question + retrieved passages -> answers, best first (an empty list means 'no answer')."""
+
+    def warm_up(self) -> None: ...
+
+    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]: ...
+
+
+def sentence_of(passage: Passage, start: int, end: int) -> tuple[int, int]:
+    """Document offsets of the passage sentence(s) covering `[start, end)`."""
+    s0, e0 = passage.start, passage.end
+    for s, e in passage.sentences:
+        if s <= start < e:
+            s0 = s
+            break
+    for s, e in passage.sentences:
+        if s < end <= e:
+            e0 = e
+            break
+    return s0, max(e0, end)
+
+
+def make_answer(hit: Retrieved, start: int, end: int, score: float) -> Answer:
+    """An `Answer` for the document span `[start, end)` of a retrieved passage, with its sentence."""
+    p = hit.passage
+    cs, ce = sentence_of(p, start, end)
+    return Answer(
+        text=p.text[start - p.start : end - p.start],
+        score=round(float(score), 4),
+        document_id=p.document_id,
+        passage_id=p.id,
+        start=start,
+        end=end,
+        context=p.text[cs - p.start : ce - p.start],
+        context_start=cs,
+        context_end=ce,
+        title=hit.title,
+    )
+
+
+_TRAIL = re.compile(r"[\s\"'“”«»]+$")
+
+
+class SentenceReader:
+    """Ranks the sentences of the retrieved passages by similarity to the question (no trained head)."""
+
+    def __init__(self, embedder: Embedder, min_score: float = 0.25) -> None:
+        self.embedder = embedder
+        self.min_score = min_score
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+
+    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
+        seen: dict[tuple[str, int], tuple[Retrieved, int, int]] = {}
+        for hit in passages:
+            for s, e in hit.passage.sentences:
+                seen.setdefault((hit.passage.document_id, s), (hit, s, e))
+        if not seen:
+            return []
+        cands = list(seen.values())
+        texts = [h.passage.text[s - h.passage.start : e - h.passage.start] for h, s, e in cands]
+        vecs = self.embedder.embed([question] + texts)
+        cos = vecs[1:] @ vecs[0]
+        q_words = set(bm25_tokens(question))
+        overlap = np.array(
+            [len(q_words & set(bm25_tokens(t))) / max(1, len(q_words)) for t in texts], dtype=np.float32
+        )
+        scores = 0.8 * cos + 0.2 * overlap
+        order = np.argsort(-scores)
+        out = []
+        for i in order[:top_k]:
+            if scores[i] < self.min_score:
+                break
+            hit, s, e = cands[i]
+            out.append(make_answer(hit, s, e, max(0.0, min(1.0, float(scores[i])))))
+        return out

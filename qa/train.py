@@ -1,0 +1,369 @@
+"""Fine-tune the span reader: a start/end (and no-answer) head on all-MiniLM-L6-v2, trained on SQuAD 1.1.
+
+Unanswerable examples are made by pairing training questions with paragraphs that do not hold their
+answer (same article first: the hard negatives). Training fits a CPU budget: the learning-rate schedule
+runs on max(step progress, time progress), so a slowed run still decays to zero and ends on time.
+Checkpoints are written atomically; a rerun with the same arguments resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.squad import SquadQuestion, load_squad, normalize_answer
+
+log = logging.getLogger("qa.train")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (recorded in the model card)."""
+
+    data: str = "../shared/data/squad11-train.json"
+    output: str = "qa/models/reader"
+    workdir: str = "runs/reader"
+    max_length: int = 256
+    stride: int = 128
+    batch_size: int = 16
+    lr: float = 1e-4
+    warmup: float = 0.05
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    max_questions: int = 0  # 0: all
+    heldout_articles: int = 12
+    neg_same_article: float = 0.12
+    neg_other_article: float = 0.04
+    time_budget_min: float = 0.0  # 0: no time cap
+    seed: int = 13
+    threads: int = 0  # 0: torch default
+    bf16: bool = True
+    checkpoint_every_min: float = 8.0
+
+
+@dataclass(frozen=True)
+class TrainExample:
+    question: str
+    context: str
+    answer_start: int  # -1: no answer in this context
+    answer_text: str
+
+
+def split_heldout(
+    questions: list[SquadQuestion], n_articles: int, seed: int
+) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
+    """Split by article so held-out questions never share a paragraph (or an article) with training ones."""
+    titles = sorted({q.title for q in questions})
+    random.Random(seed).shuffle(titles)
+    held = set(titles[:n_articles])
+    return [q for q in questions if q.title not in held], [q for q in questions if q.title in held]
+
+
+def make_examples(
+    questions: list[SquadQuestion], neg_same: float, neg_other: float, seed: int
+) -> list[TrainExample]:
+    """Positive examples plus negatives: the question paired with a paragraph that lacks its answer."""
+    rng = random.Random(seed)
+    by_title: dict[str, list[str]] = {}
+    for q in questions:
+        paras = by_title.setdefault(q.title, [])
+        if not paras or paras[-1] != q.context:
+            paras.append(q.context)
+    titles = list(by_title)
+    normalized: dict[str, str] = {}
+    out: list[TrainExample] = []
+    for q in questions:
+        if q.answers:
+            out.append(TrainExample(q.question, q.context, q.answer_starts[0], q.answers[0]))
+        golds = [normalize_answer(a) for a in q.answers]
+
+        def lacks_answer(ctx: str) -> bool:
+            norm = normalized.get(ctx)
+            if norm is None:
+                norm = normalized[ctx] = normalize_answer(ctx)
+            return ctx != q.context and not any(g and g in norm for g in golds)
+
+        r = rng.random()
+        if r < neg_same:
+            candidates = [c for c in by_title[q.title] if lacks_answer(c)]
+            if candidates:
+                out.append(TrainExample(q.question, rng.choice(candidates), -1, ""))
+        elif r < neg_same + neg_other:
+            other = rng.choice(titles)
+            if other != q.title:
+                ctx = rng.choice(by_title[other])
+                if lacks_answer(ctx):
+                    out.append(TrainExample(q.question, ctx, -1, ""))
+    return out
+
+
+def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, stride: int) -> dict:
+    """Tokenise into overlapping windows and label each with start/end token indices (0 = no answer)."""
+    input_ids: list[list[int]] = []
+    token_type_ids: list[list[int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    chunk = 2000
+    for lo in range(0, len(examples), chunk):
+        batch = examples[lo : lo + chunk]
+        enc = tokenizer(
+            [e.question for e in batch],
+            [e.context for e in batch],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=False,
+        )
+        for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
+            ex = batch[sample]
+            offsets = enc["offset_mapping"][i]
+            seq_ids = enc.sequence_ids(i)
+            s_tok = e_tok = 0
+            if ex.answer_start >= 0:
+                a0, a1 = ex.answer_start, ex.answer_start + len(ex.answer_text)
+                ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+                if ctx and offsets[ctx[0]][0] <= a0 and offsets[ctx[-1]][1] >= a1:
+                    s_tok = next(t for t in ctx if offsets[t][1] > a0)
+                    e_tok = next(t for t in reversed(ctx) if offsets[t][0] < a1)
+            input_ids.append(enc["input_ids"][i])
+            token_type_ids.append(enc["token_type_ids"][i])
+            starts.append(s_tok)
+            ends.append(e_tok)
+    return {"input_ids": input_ids, "token_type_ids": token_type_ids, "start": starts, "end": ends}
+
+
+def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) -> list[list[int]]:
+    """Length-bucketed batches in a seeded order: little padding, and the same order on every resume."""
+    rng = random.Random(seed)
+    order: list[int] = []
+    full = int(math.floor(epochs))
+    for _ in range(full):
+        idx = list(range(len(lengths)))
+        rng.shuffle(idx)
+        order += idx
+    frac = epochs - full
+    if frac > 0:
+        idx = list(range(len(lengths)))
+        rng.shuffle(idx)
+        order += idx[: int(len(idx) * frac)]
+    batches: list[list[int]] = []
+    group = batch_size * 64
+    for lo in range(0, len(order), group):
+        chunk = sorted(order[lo : lo + group], key=lambda i: lengths[i])
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(features: dict, idx: list[int]):
+    import torch
+
+    width = max(len(features["input_ids"][i]) for i in idx)
+    ids = torch.zeros((len(idx), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, i in enumerate(idx):
+        n = len(features["input_ids"][i])
+        ids[row, :n] = torch.tensor(features["input_ids"][i])
+        types[row, :n] = torch.tensor(features["token_type_ids"][i])
+        mask[row, :n] = 1
+    start = torch.tensor([features["start"][i] for i in idx])
+    end = torch.tensor([features["end"][i] for i in idx])
+    return ids, types, mask, start, end
+
+
+def span_loss(start_logits, end_logits, types, mask, start, end):
+    """Cross-entropy over the positions a span may take: [CLS] (no answer) and the context tokens."""
+    import torch
+    import torch.nn.functional as F
+
+    allowed = (types == 1) & (mask == 1)
+    allowed[:, 0] = True
+    neg = torch.finfo(torch.float32).min / 2
+    sl = start_logits.float().masked_fill(~allowed, neg)
+    el = end_logits.float().masked_fill(~allowed, neg)
+    return (F.cross_entropy(sl, start) + F.cross_entropy(el, end)) / 2
+
+
+def lr_factor(progress: float, warmup: float) -> float:
+    if progress < warmup:
+        return max(progress / warmup, 1e-3)
+    return max(0.0, (1 - progress) / (1 - warmup))
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    import torch
+
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Run (or resume) training and write the fp16 reader to `cfg.output`; returns that folder."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from index.embedder import encoder_path
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    workdir = Path(cfg.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    base = encoder_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+
+    questions = load_squad(cfg.data)
+    train_qs, held_qs = split_heldout(questions, cfg.heldout_articles, cfg.seed)
+    if cfg.max_questions and cfg.max_questions < len(train_qs):
+        train_qs = random.Random(cfg.seed).sample(train_qs, cfg.max_questions)
+        train_qs.sort(key=lambda q: q.paragraph_index)
+    examples = make_examples(train_qs, cfg.neg_same_article, cfg.neg_other_article, cfg.seed)
+    t0 = time.time()
+    feats = encode_examples(tokenizer, examples, cfg.max_length, cfg.stride)
+    lengths = [len(x) for x in feats["input_ids"]]
+    batches = make_batches(lengths, cfg.batch_size, cfg.seed, cfg.epochs)
+    n_neg = sum(e.answer_start < 0 for e in examples)
+    log.info(
+        "%d train questions (%d held-out in %d articles), %d examples (%d negatives), %d windows, "
+        "mean length %.0f, %d steps; tokenised in %.0fs",
+        len(train_qs), len(held_qs), cfg.heldout_articles, len(examples), n_neg, len(lengths),
+        sum(lengths) / len(lengths), len(batches), time.time() - t0,
+    )  # fmt: skip
+
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    no_decay = ("bias", "LayerNorm.weight")
+    params = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+         "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+         "weight_decay": 0.0},
+    ]  # fmt: skip
+    optim = torch.optim.AdamW(params, lr=cfg.lr)
+    step, elapsed_before = 0, 0.0
+    ckpt = workdir / "checkpoint.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if state.get("config") == asdict(cfg):
+            model.load_state_dict(state["model"])
+            optim.load_state_dict(state["optim"])
+            step, elapsed_before = state["step"], state["elapsed"]
+            log.info("resumed at step %d (%.1f min already spent)", step, elapsed_before / 60)
+        else:
+            log.warning("checkpoint %s has other settings; starting afresh", ckpt)
+
+    model.train()
+    budget = cfg.time_budget_min * 60
+    start_time = time.time()
+    last_ckpt = time.time()
+    windows = 0
+    loss_avg = None
+    total = len(batches)
+    progress = step / total
+
+    def elapsed() -> float:
+        return elapsed_before + time.time() - start_time
+
+    while step < total:
+        progress = step / total
+        if budget:
+            progress = max(progress, elapsed() / budget)
+        if progress >= 1:
+            log.info("time budget reached at step %d of %d", step, total)
+            break
+        for g in optim.param_groups:
+            g["lr"] = cfg.lr * lr_factor(progress, cfg.warmup)
+        ids, types, mask, s, e = collate(feats, batches[step])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+        loss = span_loss(out.start_logits, out.end_logits, types, mask, s, e)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        optim.zero_grad(set_to_none=True)
+        step += 1
+        windows += len(batches[step - 1])
+        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
+        if step % 50 == 0:
+            run = time.time() - start_time
+            log.info(
+                "step %d/%d  loss %.3f  lr %.2e  %.1f windows/s  elapsed %.1f min  progress %.3f",
+                step, total, loss_avg, optim.param_groups[0]["lr"], windows / run,
+                elapsed() / 60, progress,
+            )  # fmt: skip
+        if time.time() - last_ckpt > cfg.checkpoint_every_min * 60:
+            _atomic_torch_save(
+                {"model": model.state_dict(), "optim": optim.state_dict(), "step": step,
+                 "elapsed": elapsed(), "config": asdict(cfg)},
+                ckpt,
+            )  # fmt: skip
+            last_ckpt = time.time()
+            log.info("checkpoint written at step %d", step)
+
+    out_dir = Path(cfg.output)
+    tmp_dir = out_dir.with_name(out_dir.name + ".tmp")
+    if tmp_dir.exists():
+        import shutil
+
+        shutil.rmtree(tmp_dir)
+    model.eval()
+    model.half().save_pretrained(tmp_dir, safe_serialization=True)
+    tokenizer.save_pretrained(tmp_dir)
+    meta = {
+        "config": asdict(cfg),
+        "steps_done": step,
+        "steps_planned": total,
+        "train_questions": len(train_qs),
+        "train_examples": len(examples),
+        "negative_examples": n_neg,
+        "train_windows": len(lengths),
+        "training_minutes": round(elapsed() / 60, 1),
+        "heldout_titles": sorted({q.title for q in held_qs}),
+    }
+    (tmp_dir / "training.json").write_text(json.dumps(meta, indent=2))
+    if out_dir.exists():
+        import shutil
+
+        old = out_dir.with_name(out_dir.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(out_dir, old)
+        os.replace(tmp_dir, out_dir)
+        shutil.rmtree(old)
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_dir, out_dir)
+    log.info("reader written to %s after %.1f min", out_dir, elapsed() / 60)
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__)
+    for f, v in asdict(TrainConfig()).items():
+        flag = "--" + f.replace("_", "-")
+        if isinstance(v, bool):
+            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=v)
+        else:
+            p.add_argument(flag, type=type(v), default=v)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(TrainConfig(**vars(args)))
+
+
+if __name__ == "__main__":
+    main()
