@@ -67,9 +67,7 @@ def split_heldout(
     return [q for q in questions if q.title not in held], [q for q in questions if q.title in held]
 
 
-def make_examples(
-    questions: list[SquadQuestion], neg_same: float, neg_other: float, seed: int
-) -> list[TrainExample]:
+def make_examples(questions: list[SquadQuestion], neg_same: float, neg_other: float, seed: int) -> list[TrainExample]:
     """Positive examples plus negatives: the question paired with a paragraph that lacks its answer."""
     rng = random.Random(seed)
     by_title: dict[str, list[str]] = {}

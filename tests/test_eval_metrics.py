@@ -1,0 +1,102 @@
+"""The SQuAD metrics and `qa eval` on a hand-made file whose EM/F1 are known."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.evaluate import summarize
+from qa.squad import best_over_golds, exact_match, f1_score, load_squad, normalize_answer
+
+HANDMADE = Path(__file__).parent / "data" / "handmade-squad-v2.json"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_normalisation_follows_the_official_script():
+    assert normalize_answer("The  Eiffel-Tower!") == "eiffeltower"
+    assert normalize_answer("an apple, a pear") == "apple pear"
+
+
+def test_exact_and_f1_by_hand():
+    assert exact_match("the Paris", "Paris") == 1.0
+    assert f1_score("Paris France", "Paris") == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert f1_score("", "") == 1.0  # no answer predicted for an unanswerable question
+    assert f1_score("Paris", "") == 0.0
+    assert best_over_golds("in 1889", ("1889", "in 1889")) == (1.0, 1.0)
+    assert best_over_golds("", ()) == (1.0, 1.0)
+
+
+def test_summary_of_known_predictions():
+    questions = load_squad(HANDMADE)
+    preds = {"q1": "Paris, France", "q2": "1889", "q3": "Eiffel", "q4": ""}
+    rows = []
+    for q in questions:
+        em, f1 = best_over_golds(preds[q.id], q.answers)
+        rows.append({"exact": em, "f1": f1, "has_ans": bool(q.answers), "prediction": preds[q.id]})
+    s = summarize(rows)
+    # q1: EM 0, F1 2/3; q2: 1, 1; q3: "eiffel" vs "gustave eiffels company": no common token -> 0; q4: 1, 1
+    assert s["exact"] == pytest.approx(50.0)
+    assert s["f1"] == pytest.approx(round(100 * (2 / 3 + 1 + 0 + 1) / 4, 2))
+    assert s["HasAns_total"] == 3 and s["NoAns_total"] == 1
+    assert s["NoAns_exact"] == 100.0
+    assert s["HasAns_f1"] == pytest.approx(round(100 * (2 / 3 + 1) / 3, 2))
+
+
+def test_load_squad_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="not a SQuAD JSON"):
+        load_squad(bad)
+    with pytest.raises(ValueError, match="no such file"):
+        load_squad(tmp_path / "missing.json")
+
+
+@pytest.mark.slow
+def test_qa_eval_cli_writes_official_keys(tmp_path):
+    out = tmp_path / "figures.json"
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", str(HANDMADE), "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(out.read_text())
+    for key in ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "total"):
+        assert key in figures
+    assert figures["total"] == 4
+    assert "exact" in r.stdout and "f1" in r.stdout
+
+
+@pytest.mark.slow
+def test_qa_eval_open_mode_reports_retrieval(tmp_path):
+    out = tmp_path / "open.json"
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", str(HANDMADE), "--open", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(out.read_text())
+    for key in ("recall@1", "recall@5", "recall@20", "mrr", "exact", "f1"):
+        assert key in figures
+    assert figures["recall@1"] == 100.0  # a single paragraph: it is always ranked first
+
+
+def test_qa_eval_cli_bad_file_is_one_line(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "eval", str(tmp_path / "nope.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode != 0
+    assert r.stderr.strip().startswith("qa: error:") and len(r.stderr.strip().splitlines()) == 1
