@@ -1,20 +1,369 @@
-"""List answers: questions that ask for every item the articles name (issue 4 fills this in)."""
+"""List answers: every item the articles name for a question like "Which countries are ready to ...?".
+
+How a list answer is built (each step general, none keyed to an article or its words):
+
+1. `analyse_question` (qa/list_question.py) decides that the question asks for a list, of which type
+   (countries, cities, people, organisations, products, "who" agents) and in which role.
+2. Retrieve more passages than a single answer needs (`LIST_PASSAGES`), and score every sentence in them:
+   cosine similarity to the question, raised by the reader's own score for that sentence (so a trained span
+   reader's calibrated confidence counts when it ships), and carried forward to a following sentence that
+   refers back ("Denmark is also ready for this", "Sweden does not rule out such a possibility").
+3. In every sentence relevant enough, `find_mentions` (qa/mentions.py) finds typed names with their roles;
+   agents of the question's predicate are kept, destinations/settings ("to Ukraine") and sources ("Bloomberg
+   writes that") are not.
+4. Mentions are grouped into items by the alias table (qa/aliases.py) and name folding (qa/grouping.py).
+5. Each piece of evidence gets a stance from its own clause (qa/stance.py); an item's stance is the most
+   cautious among its evidence (negated > conditional > affirmed). Negated items go to `excluded` with the
+   reason; the rest are `items`, ordered by confidence.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qa.answers import AskResponse
+import numpy as np
+
+from index.store import bm25_tokens
+from qa.aliases import load_aliases, normalise
+from qa.answers import Answer, AskResponse, ListItem, PassageHit
+from qa.grouping import fold_keys
+from qa.list_question import KINDS, QuestionInfo, analyse_question, is_list_question
+from qa.mentions import Mention, find_mentions
+from qa.nlp import parse
+from qa.reader import make_answer
+from qa.retriever import Retrieved
+from qa.stance import StanceReading, clause_stance, relative_stance
 
 if TYPE_CHECKING:
     from qa.pipeline import QAPipeline
 
+__all__ = ["answer_list", "is_list_question", "collect_items", "ListSettings"]
 
-def is_list_question(question: str) -> bool:
-    """True for questions that ask for several items ("Which countries ...", "List ...")."""
+LIST_PASSAGES = 20
+BACK_REFERENCES = {"this", "that", "these", "those", "such", "so", "also", "too", "likewise", "similarly", "same"}
+SHELL_NOUNS = {
+    "idea", "proposal", "plan", "possibility", "initiative", "move", "offer", "option", "decision", "step",
+    "request", "suggestion", "position", "call", "mission", "deal", "measure", "approach",
+}  # fmt: skip
+KIND_PROTOTYPES = {
+    "country": "countries, nations and states",
+    "city": "cities and towns",
+    "person": "people, persons and individuals",
+    "org": "companies, organisations and institutions",
+    "product": "products, devices and goods",
+}
+# The small NER model often mislabels names ("Rotterdam" as a person, "Aurora Lite" as a person); a mention of
+# one of these labels may still answer a question for the key type, with a lower score (`loose_factor`).
+LOOSE_KINDS = {
+    "city": ("person", "org", "place"),
+    "org": ("product", "person"),
+    "product": ("org", "person"),
+    "person": (),
+}
+STANCE_ORDER = {"negated": 2, "conditional": 1, "affirmed": 0}
+
+
+@dataclass(frozen=True)
+class ListSettings:
+    """Thresholds of list answering (tuned on tests/data/lists/tuning.json only)."""
+
+    min_relevance: float = 0.20  # a sentence below this never contributes
+    relative_relevance: float = 0.45  # ... nor one below this share of the best sentence's relevance
+    inherit: float = 1.0  # share of the previous sentence's relevance a back-referring sentence keeps
+    stance_window: float = 0.80  # evidence within this share of an item's best decides its stance
+    conditional_factor: float = 0.9  # conditional items rank below equally relevant affirmed ones
+    loose_factor: float = 0.85  # a mention whose NER label differs from the asked type
+
+
+DEFAULT_SETTINGS = ListSettings()
+
+
+@dataclass
+class Sentence:
+    """One sentence of a retrieved passage, with its relevance to the question."""
+
+    hit: Retrieved
+    start: int
+    end: int
+    text: str
+    relevance: float = 0.0
+
+
+@dataclass
+class Evidence:
+    mention: Mention
+    sentence: Sentence
+    reading: StanceReading
+    answer: Answer
+
+
+@dataclass
+class _Group:
+    key: str
+    names: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _sentences(hits: list[Retrieved]) -> list[Sentence]:
+    seen: dict[tuple[str, int], Sentence] = {}
+    for hit in hits:
+        p = hit.passage
+        for s, e in p.sentences:
+            key = (p.document_id, s)
+            if key not in seen:
+                seen[key] = Sentence(hit, s, e, p.text[s - p.start : e - p.start])
+    return sorted(seen.values(), key=lambda x: (x.hit.passage.document_id, x.start))
+
+
+def _refers_back(text: str) -> bool:
+    """True when a sentence leans on the one before it ("also ready for this", "such a possibility")."""
+    doc = parse(text)
+    for t in doc:
+        w = t.lower_
+        if w in BACK_REFERENCES and t.pos_ in ("DET", "PRON", "ADV", "ADJ"):
+            return True
+        if t.lemma_.lower() in SHELL_NOUNS and any(c.lower_ in ("the", "this", "that", "such") for c in t.children):
+            return True
     return False
 
 
+def score_sentences(
+    pipeline: QAPipeline, question: str, hits: list[Retrieved], settings: ListSettings = DEFAULT_SETTINGS
+) -> list[Sentence]:
+    """Every sentence of `hits`, each with its relevance to `question` in [0, 1]."""
+    sents = _sentences(hits)
+    if not sents:
+        return []
+    vecs = pipeline.embedder.embed([question] + [s.text for s in sents])
+    cos = vecs[1:] @ vecs[0]
+    q_words = set(bm25_tokens(question))
+    overlap = np.array([len(q_words & set(bm25_tokens(s.text))) / max(1, len(q_words)) for s in sents])
+    rel = 0.8 * cos + 0.2 * overlap
+    # the reader's own view: its best score for a span inside each sentence
+    reader_best: dict[tuple[str, int], float] = {}
+    try:
+        answers = pipeline.reader.read(question, hits, top_k=max(len(sents), 1))
+    except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
+        answers = []
+    for a in answers:
+        for s in sents:
+            if s.hit.passage.document_id == a.document_id and s.start <= a.start < s.end:
+                k = (a.document_id, s.start)
+                reader_best[k] = max(reader_best.get(k, 0.0), a.score)
+                break
+    prev: Sentence | None = None
+    for i, s in enumerate(sents):
+        r = max(float(rel[i]), reader_best.get((s.hit.passage.document_id, s.start), 0.0))
+        if prev is not None and prev.hit.passage.document_id == s.hit.passage.document_id:
+            doc_text_between = _between(pipeline, prev, s)
+            if doc_text_between is not None and "\n" not in doc_text_between and _refers_back(s.text):
+                r = max(r, settings.inherit * prev.relevance)
+        s.relevance = max(0.0, min(1.0, r))
+        prev = s
+    return sents
+
+
+def _between(pipeline: QAPipeline, a: Sentence, b: Sentence) -> str | None:
+    """Document text between two sentences, or None when they are not neighbours."""
+    doc = pipeline.store.documents.get(a.hit.passage.document_id) if pipeline.store else None
+    if doc is None or b.start < a.end:
+        return None
+    gap = doc.text[a.end : b.start]
+    return gap if not gap.strip() else None
+
+
+def _question_kind(pipeline: QAPipeline, info: QuestionInfo) -> str:
+    """The item type; an unknown head noun is typed by embedding similarity to a few prototypes."""
+    if info.kind != "any" or not info.head:
+        return info.kind
+    names = list(KIND_PROTOTYPES)
+    vecs = pipeline.embedder.embed([info.head] + [KIND_PROTOTYPES[k] for k in names])
+    sims = vecs[1:] @ vecs[0]
+    best = int(np.argmax(sims))
+    return names[best] if sims[best] >= 0.35 else "any"
+
+
+def _item_key(m: Mention, kind: str) -> tuple[str, str] | None:
+    """(group key, display name) of a mention for a question asking for `kind`, or None if off-type."""
+    if kind == "country":
+        return (m.country, m.country) if m.country else None
+    if kind == "city" and m.kind == "city":
+        return normalise(m.text), m.text
+    if kind in ("city", "person", "org", "product") and m.kind not in LOOSE_KINDS.get(kind, ()) and m.kind != kind:
+        return None
+    if m.kind == kind or (m.kind in LOOSE_KINDS.get(kind, ()) and not m.country):
+        return m.key, m.name
+    if kind == "agent":
+        if m.country:
+            return m.country, m.country
+        return (m.key, m.name) if m.kind in ("person", "org") else None
+    if m.kind in ("country",):
+        return m.country, m.country
+    return (m.key, m.name) if m.kind in KINDS or m.kind in ("city", "place") else None
+
+
+def _in_question(key: str, name: str, info: QuestionInfo) -> bool:
+    aliases = load_aliases()
+    for n in info.named:
+        canon = aliases.canonical(n, want_countries=True)
+        if canon and canon in (key, name):
+            return True
+        nn = normalise(n)
+        if nn and (nn == normalise(name) or nn == key):
+            return True
+    return False
+
+
+def collect_items(
+    pipeline: QAPipeline,
+    question: str,
+    hits: list[Retrieved],
+    info: QuestionInfo | None = None,
+    settings: ListSettings = DEFAULT_SETTINGS,
+) -> tuple[list[ListItem], list[ListItem], list[Sentence]]:
+    """(items, excluded, relevant sentences) for a list question over retrieved passages."""
+    info = info or analyse_question(question)
+    kind = _question_kind(pipeline, info)
+    aliases = load_aliases()
+    sents = score_sentences(pipeline, question, hits, settings)
+    if not sents:
+        return [], [], []
+    best = max(s.relevance for s in sents)
+    floor = max(settings.min_relevance, settings.relative_relevance * best)
+    relevant = [s for s in sents if s.relevance >= floor]
+
+    per_key: dict[str, _Group] = {}
+    roles: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    direct_weight: dict[str, float] = defaultdict(float)
+    person_affiliation: dict[str, str] = {}
+    for s in relevant:
+        for m in find_mentions(s.text, s.start, aliases):
+            if kind == "agent" and m.role == "agent" and m.direct:
+                level = "country" if m.country else m.kind
+                direct_weight[level] += s.relevance
+            resolved = _item_key(m, kind)
+            if resolved is None:
+                continue
+            key, name = resolved
+            roles[key][m.role] += 1
+            if info.agent and m.role != "agent":
+                continue
+            if not info.agent and m.role == "source":
+                continue
+            if _in_question(key, name, info):
+                continue
+            if m.kind == "person" and m.affiliation:
+                person_affiliation[key] = m.affiliation
+            reading = relative_stance(clause_stance(m.token), info.negative)
+            score = s.relevance * (1.0 if m.direct else 0.97)
+            if m.kind != kind and not (kind in ("country", "agent") and m.country):
+                score *= settings.loose_factor
+            ev = Evidence(m, s, reading, make_answer(s.hit, m.start, m.end, score))
+            g = per_key.setdefault(key, _Group(key))
+            g.names.append(name)
+            g.evidence.append(ev)
+
+    # "who" questions answer at one level: countries when the agents are mostly countries, else people/orgs
+    if kind == "agent" and per_key:
+        country_level = direct_weight.get("country", 0.0) >= max(
+            direct_weight.get("person", 0.0), direct_weight.get("org", 0.0)
+        )
+        countries = {k for k in per_key if k in aliases.country_names}
+        for key in list(per_key):
+            if country_level and key not in countries:
+                g = per_key.pop(key)
+                target = person_affiliation.get(key)
+                if target:
+                    per_key.setdefault(target, _Group(target)).evidence.extend(g.evidence)
+                    per_key[target].names.append(target)
+            elif not country_level and key in countries:
+                if not any(e.mention.direct for e in per_key[key].evidence):
+                    per_key.pop(key)
+
+    # a place that is mostly where things happen ("to Ukraine", "in Ukraine") is the setting, not an answer
+    if info.agent:
+        for key in list(per_key):
+            r = roles[key]
+            if r.get("oblique", 0) + r.get("other", 0) > 2 * r.get("agent", 0):
+                per_key.pop(key)
+
+    kinds = {k: ("person" if any(e.mention.kind == "person" for e in g.evidence) else "x") for k, g in per_key.items()}
+    folded = fold_keys(kinds)
+    merged: dict[str, _Group] = {}
+    for key, g in per_key.items():
+        target = folded.get(key, key)
+        mg = merged.setdefault(target, _Group(target))
+        mg.names.extend(g.names)
+        mg.evidence.extend(g.evidence)
+
+    items: list[ListItem] = []
+    excluded: list[ListItem] = []
+    for key, g in merged.items():
+        item = _to_item(key, g, settings)
+        (excluded if item.stance == "negated" else items).append(item)
+    items.sort(key=lambda it: -it.score)
+    excluded.sort(key=lambda it: -it.score)
+    return items, excluded, relevant
+
+
+def _display_name(key: str, g: _Group) -> str:
+    if key in load_aliases().country_names:
+        return key
+    return max(g.names, key=lambda n: (len(n.split()), g.names.count(n), len(n)))
+
+
+def _to_item(key: str, g: _Group, settings: ListSettings) -> ListItem:
+    # one piece of evidence per sentence: the most direct, best-scored mention
+    by_sentence: dict[tuple[str, int], Evidence] = {}
+    for ev in g.evidence:
+        k = (ev.sentence.hit.passage.document_id, ev.sentence.start)
+        cur = by_sentence.get(k)
+        if cur is None or (ev.mention.direct, ev.answer.score) > (cur.mention.direct, cur.answer.score):
+            by_sentence[k] = ev
+    evs = sorted(by_sentence.values(), key=lambda e: -e.answer.score)
+    top = evs[0].answer.score
+    deciding = [e for e in evs if e.answer.score >= settings.stance_window * top]
+    decider = max(deciding, key=lambda e: (STANCE_ORDER[e.reading.stance], e.answer.score))
+    stance = decider.reading.stance
+    score = min(1.0, top + 0.05 * (len(evs) - 1))
+    if stance == "conditional":
+        score *= settings.conditional_factor
+    reason = ""
+    if stance != "affirmed":
+        reason = ", ".join(dict.fromkeys(decider.reading.cues)) or stance  # the deciding words
+    evidence = [decider.answer] + [e.answer for e in evs if e is not decider]
+    return ListItem(name=_display_name(key, g), stance=stance, score=round(score, 4), evidence=evidence, reason=reason)
+
+
+def _to_hit(r: Retrieved) -> PassageHit:
+    from qa.pipeline import to_hit
+
+    return to_hit(r)
+
+
 def answer_list(pipeline: QAPipeline, question: str, top_k: int) -> AskResponse:
-    """A list response: items grouped across passages, each with stance and evidence."""
-    raise NotImplementedError
+    """A list response: items grouped across passages, each with stance and evidence; `excluded` holds the
+    negated ones with their reason. Without any item, the reader's single answers are returned instead."""
+    info = analyse_question(question)
+    hits = pipeline.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
+    items, excluded, _relevant = collect_items(pipeline, question, hits, info)
+    if not items and not excluded:
+        answers = pipeline.reader.read(question, hits[:top_k], top_k=top_k)
+        return AskResponse(
+            question=question,
+            kind="single" if answers else "none",
+            answers=answers,
+            passages=[_to_hit(r) for r in hits[:top_k]],
+        )
+    used = {ev.passage_id for it in items + excluded for ev in it.evidence}
+    passages = [_to_hit(r) for r in hits if r.passage.id in used]
+    return AskResponse(
+        question=question,
+        kind="list" if items else "none",
+        answers=[it.evidence[0] for it in items],
+        items=items,
+        excluded=excluded,
+        passages=passages,
+    )

@@ -1,0 +1,170 @@
+"""What a question asks for: one answer or a list, which type of item, and in which role.
+
+A question is a list question when its form asks for several things: a plural wh-phrase ("Which countries",
+"What companies"), an imperative ("List ...", "Name the ..."), a plural copula ("Who are ..."), or "who" with a
+disposition or stance that any number of agents can share ("Who is willing to ...", "Who opposed ...").
+"Who is the Belgian Prime Minister?" (copula + definite noun phrase) stays a single-answer question.
+
+The item type comes from the wh-phrase's head noun (a lexicon of common heads; unknown heads are typed by
+embedding similarity to a few prototypes in `lists.py`). `agent` is True when the wh-phrase is the subject
+("Which countries are ready ...") so items must be agents in their sentences, not destinations or objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.nlp import parse
+from qa.stance import question_is_negative
+
+KINDS = ("country", "city", "person", "org", "product")
+
+HEAD_NOUNS: dict[str, str] = {
+    **dict.fromkeys(["country", "nation", "state", "government", "ally", "member state", "power"], "country"),
+    **dict.fromkeys(["city", "town", "capital", "municipality", "village", "metropolis"], "city"),
+    **dict.fromkeys(
+        ["person", "people", "leader", "minister", "official", "politician", "executive", "player", "athlete",
+         "scientist", "researcher", "author", "writer", "artist", "candidate", "lawmaker", "senator", "president",
+         "ceo", "founder", "director", "speaker", "expert", "journalist", "coach", "actor", "winner", "individual",
+         "manager", "employee", "worker", "musician", "singer", "economist", "analyst", "judge", "lawyer"],
+        "person",
+    ),
+    **dict.fromkeys(
+        ["organisation", "organization", "company", "firm", "business", "group", "agency", "bank", "party",
+         "union", "team", "club", "university", "institution", "airline", "manufacturer", "carmaker", "startup",
+         "newspaper", "outlet", "charity", "ngo", "retailer", "supplier", "publisher", "broadcaster", "studio",
+         "insurer", "regulator", "lender", "automaker", "maker", "corporation", "investor", "sponsor", "partner"],
+        "org",
+    ),
+    **dict.fromkeys(
+        ["product", "device", "phone", "smartphone", "model", "car", "vehicle", "drug", "medicine", "vaccine",
+         "game", "app", "application", "software", "tool", "laptop", "gadget", "console", "chip", "processor",
+         "aircraft", "plane", "gadget", "tablet", "camera", "headset", "watch", "robot", "platform"],
+        "product",
+    ),
+}  # fmt: skip
+
+LIST_IMPERATIVES = {"list", "name", "enumerate", "identify", "give", "tell", "show", "mention"}
+WH_WORDS = {"which", "what", "who", "whom", "whose"}
+# Predicates any number of agents can share: "who is willing", "who opposed" ask for everyone who did.
+STANCE_VERBS = {
+    "oppose", "support", "agree", "refuse", "reject", "back", "endorse", "join", "sign", "pledge", "offer",
+    "promise", "commit", "volunteer", "vote", "object", "decline", "boycott", "attend", "participate",
+    "contribute", "criticise", "criticize", "welcome", "condemn", "favour", "favor", "want",
+}  # fmt: skip
+DISPOSITION_ADJS = {
+    "ready", "willing", "prepared", "able", "eager", "keen", "open", "unwilling", "reluctant", "opposed",
+    "against", "committed", "interested", "likely", "available", "happy", "determined", "hesitant",
+}  # fmt: skip
+
+
+@dataclass
+class QuestionInfo:
+    """A list question's analysis (`is_list` False for single-answer questions)."""
+
+    text: str
+    is_list: bool
+    kind: str = "any"  # one of KINDS, "agent" (who: person, organisation or country) or "any"
+    head: str = ""  # the wh-phrase's head noun lemma ("country"), "" for who
+    agent: bool = True  # items must be the subject/agent of their clause
+    negative: bool = False  # the question asks about refusal/opposition
+    named: list[str] = field(default_factory=list)  # proper names in the question itself
+
+
+def _plural(tok) -> bool:
+    return tok.tag_ in ("NNS", "NNPS") or (tok.lemma_.lower() != tok.lower_ and tok.lower_.endswith("s"))
+
+
+def _head_kind(lemma: str) -> str:
+    return HEAD_NOUNS.get(lemma.lower(), "any")
+
+
+def _subject_follows(doc, i: int) -> bool:
+    """After the wh-phrase ending at token i: an auxiliary and then a new subject ("did the band visit")."""
+    if i + 2 >= len(doc):
+        return False
+    aux, nxt = doc[i + 1], doc[i + 2]
+    return (
+        (aux.pos_ == "AUX" or aux.lemma_ == "do")
+        and nxt.pos_ in ("DET", "PRON", "PROPN", "NOUN", "NUM")
+        and (nxt.tag_ != "WP")
+    )
+
+
+def analyse_question(question: str) -> QuestionInfo:
+    """Parse `question` and decide whether, and how, it asks for a list."""
+    doc = parse(question.strip())
+    info = QuestionInfo(text=question, is_list=False)
+    info.named = [e.text for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "DATE", "TIME")]
+    info.negative = question_is_negative(doc)
+    toks = [t for t in doc if not t.is_punct]
+    if not toks:
+        return info
+    first = toks[0]
+
+    # Imperatives: "List the ...", "Name all ...", "Give me the ..."
+    if first.lower_ in LIST_IMPERATIVES and first.i == 0:
+        for t in doc:
+            if t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "pobj", "attr", "ROOT", "appos") and _plural(t):
+                info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
+                info.agent = any(c.dep_ == "relcl" and any(g.tag_ == "WP" for g in c.children) for c in t.children)
+                return info
+        if first.lower_ in ("list", "enumerate"):
+            info.is_list = True
+        return info
+
+    # Skip a leading preposition: "In which cities ..." (the items are then places, not agents)
+    lead_prep = first.pos_ == "ADP"
+    wh = next((t for t in toks[:3] if t.lower_ in WH_WORDS), None)
+    if wh is None:
+        return info
+
+    if wh.lower_ in ("which", "what", "whose"):
+        head = wh.head if wh.dep_ == "det" else None
+        if head is None and wh.i + 1 < len(doc) and doc[wh.i + 1].pos_ in ("NOUN", "PROPN"):
+            head = doc[wh.i + 1]
+        if head is not None and head.pos_ in ("NOUN", "PROPN") and head.i > wh.i:
+            if _plural(head):
+                info.is_list, info.head, info.kind = True, head.lemma_.lower(), _head_kind(head.lemma_)
+                info.agent = not lead_prep and not _subject_follows(doc, head.i)
+            return info
+        # "What are the main products ...?" -> plural attribute after a copula
+        if wh.lower_ == "what" and wh.i + 1 < len(doc) and doc[wh.i + 1].lemma_ == "be":
+            for t in doc[wh.i + 2 :]:
+                if t.pos_ == "NOUN":
+                    if _plural(t) and doc[wh.i + 1].lower_ in ("are", "were"):
+                        info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
+                        info.agent = False
+                    break
+        return info
+
+    # who / whom
+    info.kind, info.head = "agent", ""
+    nxt = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
+    if nxt is None:
+        return info
+    if nxt.lower_ in ("else", "all"):
+        info.is_list = True
+        return info
+    if nxt.lemma_ == "be":
+        if nxt.lower_ in ("are", "were"):
+            info.is_list = True
+            noun = next((t for t in doc[nxt.i + 1 :] if t.pos_ == "NOUN"), None)
+            if noun is not None and _head_kind(noun.lemma_) != "any":
+                info.kind, info.head = _head_kind(noun.lemma_), noun.lemma_.lower()
+            return info
+        pred = next((t for t in doc[nxt.i + 1 :] if not t.is_punct and t.pos_ != "ADV"), None)
+        if pred is not None and (pred.lower_ in DISPOSITION_ADJS or (pred.pos_ == "ADJ" and pred.dep_ == "acomp")):
+            info.is_list = True
+        return info
+    verb = next((t for t in doc[wh.i + 1 :] if t.pos_ == "VERB"), None)
+    if verb is not None and verb.lemma_.lower() in STANCE_VERBS and wh.dep_ in ("nsubj", "nsubjpass"):
+        info.is_list = True
+    if nxt.pos_ == "AUX" and nxt.lemma_ != "do" and doc[min(nxt.i + 1, len(doc) - 1)].lower_ in DISPOSITION_ADJS:
+        info.is_list = True
+    return info
+
+
+def is_list_question(question: str) -> bool:
+    """True for questions that ask for several items ("Which countries ...", "List ...", "Who is willing ...")."""
+    return analyse_question(question).is_list

@@ -1,0 +1,152 @@
+"""List answers, the parts without the embedding model: detection, aliases, grouping, stance, mentions.
+
+Every text here is written for the test (none is the seed article), so the rules are shown to be general.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.aliases import load_aliases, normalise
+from qa.grouping import fold_keys
+from qa.list_question import analyse_question, is_list_question
+from qa.mentions import find_mentions
+from qa.nlp import parse
+from qa.stance import clause_stance, question_is_negative, relative_stance
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which countries are ready to send peacekeepers?",
+        "What companies make electric cars?",
+        "Who is willing to deploy peacekeepers?",
+        "Who opposed the merger?",
+        "Who are the founders of the company?",
+        "List the products Apple announced.",
+        "Name the ministers who resigned.",
+        "In which cities will the tour stop?",
+    ],
+)
+def test_list_questions_are_detected(question):
+    assert is_list_question(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the Belgian Prime Minister?",
+        "What is the capital of France?",
+        "Which country hosted the summit?",
+        "Who founded Microsoft?",
+        "When did the talks start?",
+    ],
+)
+def test_single_questions_are_not_lists(question):
+    assert not is_list_question(question)
+
+
+def test_question_type_and_role():
+    q = analyse_question("Which cities did the band visit on its tour?")
+    assert (q.kind, q.agent) == ("city", False)  # the band is the subject; cities are where it went
+    q = analyse_question("Which nations said they could send troops to Kenya?")
+    assert (q.kind, q.agent) == ("country", True) and "Kenya" in q.named
+    assert analyse_question("Name the ministers who resigned.").kind == "person"
+    assert analyse_question("Who refused to sign the treaty?").negative
+    assert not analyse_question("Who agreed to sign the treaty?").negative
+
+
+def test_normalise_ignores_case_articles_punctuation():
+    assert normalise("The U.K.'s") == "uk"
+    assert normalise("  the  Wall Street Journal ") == "wall street journal"
+    assert normalise("Michaël") == "michael"
+
+
+@pytest.mark.parametrize(
+    "surface,country",
+    [
+        ("Britain", "United Kingdom"), ("the UK", "United Kingdom"), ("United Kingdom", "United Kingdom"),
+        ("British", "United Kingdom"), ("London", "United Kingdom"), ("Irish", "Ireland"),
+        ("Brussels", "Belgium"), ("Swiss", "Switzerland"), ("Germans", "Germany"), ("Danes", "Denmark"),
+        ("Türkiye", "Turkey"), ("the Netherlands", "Netherlands"), ("Dutch", "Netherlands"), ("Kiev", "Ukraine"),
+    ],
+)  # fmt: skip
+def test_aliases_fold_into_countries(surface, country):
+    assert load_aliases().country(surface).name == country
+
+
+def test_capitals_fold_only_for_country_questions_and_acronyms_keep_case():
+    t = load_aliases()
+    assert t.canonical("London", want_countries=True) == "United Kingdom"
+    assert t.canonical("London", want_countries=False) is None  # a city question keeps London
+    assert t.entity("WHO").name == "World Health Organization"
+    assert t.entity("who") is None and t.country("us") is None  # words, not acronyms
+    assert t.country("US").name == "United States"
+
+
+def test_alias_table_is_extendable():
+    from qa.aliases import AliasTable
+
+    t = AliasTable.from_dict({"entities": [{"name": "Acme Corporation", "aliases": ["Acme", "ACME Corp"]}]})
+    assert t.entity("acme").name == "Acme Corporation"
+    assert t.entity("ACME Corp").name == "Acme Corporation"
+
+
+def test_grouping_folds_short_names_and_acronyms():
+    keys = {"emmanuel macron": "person", "macron": "person", "wall street journal": "x", "wsj": "x"}
+    out = fold_keys(keys)
+    assert out["macron"] == "emmanuel macron"
+    assert out["wsj"] == "wall street journal"
+    ambiguous = fold_keys({"john smith": "person", "mary smith": "person", "smith": "person"})
+    assert ambiguous["smith"] == "smith"
+
+
+def _stance_of(sentence: str, word: str) -> str:
+    doc = parse(sentence)
+    tok = next(t for t in doc if t.text == word)
+    return clause_stance(tok).stance
+
+
+@pytest.mark.parametrize(
+    "sentence,word,stance",
+    [
+        ("Norway refused to sign the treaty.", "Norway", "negated"),
+        ("Japan agreed to join the mission.", "Japan", "affirmed"),
+        ("Chile will join the mission if its parliament approves.", "Chile", "conditional"),
+        ("Kenya does not rule out joining the mission.", "Kenya", "conditional"),
+        ("Peru will not take part in the operation.", "Peru", "negated"),
+        ("Ghana stated its theoretical willingness to help.", "Ghana", "conditional"),
+        ("Austria opposed the plan, but Portugal welcomed it.", "Portugal", "affirmed"),
+        ("Austria opposed the plan, but Portugal welcomed it.", "Austria", "negated"),
+    ],
+)
+def test_stance_from_own_clause(sentence, word, stance):
+    assert _stance_of(sentence, word) == stance
+
+
+def test_negative_question_flips_stance():
+    doc = parse("Norway refused to sign the treaty.")
+    reading = clause_stance(doc[0])
+    assert question_is_negative(parse("Which countries refused to sign?"))
+    assert relative_stance(reading, True).stance == "affirmed"
+    assert relative_stance(reading, False).stance == "negated"
+
+
+def test_mentions_have_exact_offsets_roles_and_demonyms():
+    text = "Intro line.\nCanadian Foreign Minister Anna Gray said her country would send medics to Chile."
+    start = text.index("Canadian")
+    sentence = text[start:]
+    ms = find_mentions(sentence, start, load_aliases())
+    for m in ms:
+        assert text[m.start : m.end] == m.text
+    by_text = {m.text: m for m in ms}
+    assert by_text["Canadian"].country == "Canada" and by_text["Canadian"].role == "agent"
+    assert by_text["Chile"].role == "oblique"  # the destination, not an answer to "who will send"
+    assert by_text["Anna Gray"].affiliation == "Canada"
+
+
+def test_reporting_source_is_not_an_agent():
+    s = "Reuters reported that Brazil could send ships."
+    ms = {m.text: m for m in find_mentions(s, 0, load_aliases())}
+    assert ms["Brazil"].role == "agent"
+    assert ms["Reuters"].role == "source"

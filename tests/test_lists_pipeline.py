@@ -1,0 +1,147 @@
+"""List answers through the real pipeline: the real embedding model, a real index, the default reader.
+
+The seed must-shows (issue 4) run over the `seed_pipeline` fixture; the other checks run over short
+articles in tests/data/lists/articles (tuning articles only; eval.json is kept for `qa eval --lists`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "lists"
+READY_SET = {"Ireland", "Denmark", "Australia", "Lithuania", "United Kingdom"}
+NOT_READY = {"Bulgaria", "Romania", "Germany", "Italy", "Spain", "Poland"}
+
+pytestmark = pytest.mark.slow
+
+
+def _check_evidence(pipe, resp):
+    """Every evidence span is exact in its document and sits inside its sentence."""
+    docs = pipe.store.documents
+    for item in resp.items + resp.excluded:
+        assert item.evidence, item.name
+        for ev in item.evidence:
+            text = docs[ev.document_id].text
+            assert text[ev.start : ev.end] == ev.text
+            assert text[ev.context_start : ev.context_end] == ev.context
+            assert ev.context_start <= ev.start < ev.end <= ev.context_end
+            assert 0.0 <= ev.score <= 1.0
+
+
+@pytest.fixture(scope="module")
+def ready_answers(seed_pipeline):
+    qs = [
+        "Which countries are ready to send peacekeepers?",
+        "Which nations said they could send troops to Ukraine?",
+        "Who is willing to deploy peacekeepers?",
+    ]
+    return {q: seed_pipeline.ask(q) for q in qs}
+
+
+def test_ready_countries_must_show(seed_pipeline, ready_answers):
+    for q, resp in ready_answers.items():
+        assert resp.kind == "list", q
+        stance = {it.name: it.stance for it in resp.items}
+        for name in READY_SET:
+            assert stance.get(name) == "affirmed", (q, name, stance)
+        assert stance.get("Switzerland") == "conditional", (q, stance)
+        assert not NOT_READY & set(stance), (q, stance)
+        assert "Ukraine" not in stance  # the destination is not an answer
+        scores = [it.score for it in resp.items]
+        assert scores == sorted(scores, reverse=True)
+        _check_evidence(seed_pipeline, resp)
+
+
+def test_rephrasings_give_the_same_core_set(ready_answers):
+    cores = [{it.name for it in r.items} & (READY_SET | {"Switzerland"} | NOT_READY) for r in ready_answers.values()]
+    assert all(c == cores[0] for c in cores)
+
+
+def test_negated_items_are_excluded_with_reason(ready_answers):
+    resp = ready_answers["Which countries are ready to send peacekeepers?"]
+    excluded = {it.name: it for it in resp.excluded}
+    assert {"Germany", "Italy", "Spain", "Poland"} <= set(excluded)
+    assert all(it.stance == "negated" and it.reason for it in resp.excluded)
+
+
+def test_opposed_countries(seed_pipeline):
+    resp = seed_pipeline.ask("Which countries opposed Macron's proposal?")
+    assert resp.kind == "list"
+    names = {it.name for it in resp.items}
+    assert {"Germany", "Italy", "Spain", "Poland"} <= names
+    assert not READY_SET & names
+    _check_evidence(seed_pipeline, resp)
+
+
+def test_single_question_is_not_a_list(seed_pipeline):
+    resp = seed_pipeline.ask("Who is the Belgian Prime Minister?")
+    assert resp.kind != "list" and not resp.items
+    assert resp.answers
+
+
+def test_response_fields_for_a_list(seed_pipeline, ready_answers):
+    resp = ready_answers["Which countries are ready to send peacekeepers?"]
+    assert [a.text for a in resp.answers] == [it.evidence[0].text for it in resp.items]
+    used = {ev.passage_id for it in resp.items for ev in it.evidence}
+    assert used <= {p.id for p in resp.passages}
+    irish = next(it for it in resp.items if it.name == "Ireland")
+    assert irish.evidence[0].text == "Irish"  # the demonym, folded by the alias table
+
+
+@pytest.fixture(scope="module")
+def own_pipeline(tmp_path_factory, embedder):
+    from index.documents import load_documents
+    from index.store import IndexStore
+    from qa.pipeline import QAPipeline
+
+    d = tmp_path_factory.mktemp("lists-index") / "index"
+    store = IndexStore(embedder)
+    store.add(load_documents([DATA / "articles" / "tour-cities.txt", DATA / "articles" / "council-vote.txt"]))
+    store.save(d)
+    pipe = QAPipeline(index_dir=d, embedder=embedder, reader="sentence")
+    pipe.warm_up()
+    return pipe
+
+
+def test_cities_of_a_tour(own_pipeline):
+    resp = own_pipeline.ask("Which cities will the orchestra perform in?")
+    names = {it.name for it in resp.items}
+    assert {"Vienna", "Prague", "Krakow", "Lisbon", "Riga"} <= names
+    assert "Budapest" not in names  # cancelled: negated in its own sentence
+    assert "Budapest" in {it.name for it in resp.excluded}
+    _check_evidence(own_pipeline, resp)
+
+
+def test_people_who_voted(own_pipeline):
+    resp = own_pipeline.ask("Which councillors voted for the tram line?")
+    names = {it.name for it in resp.items}
+    assert {"Maria Lopez", "Tom Becker", "Aisha Rahman"} <= names
+    assert not {"Peter Novak", "Frank Miller"} & names
+    _check_evidence(own_pipeline, resp)
+
+
+def test_list_eval_scores_a_gold_file(tmp_path):
+    from qa.list_eval import evaluate_lists
+
+    gold = tmp_path / "gold.json"
+    article = (DATA / "articles" / "tour-cities.txt").resolve()
+    spec = {
+        "documents": [str(article)],
+        "cases": [
+            {
+                "question": "Which cities will the orchestra perform in?",
+                "items": ["Vienna", "Prague", "Krakow", "Lisbon", "Riga", "Oslo"],
+                "not_items": ["Budapest"],
+            },
+            {"question": "Who is the manager of the orchestra?", "items": [], "single": True},
+        ],
+    }
+    gold.write_text(json.dumps(spec))
+    out = evaluate_lists(gold, index_dir=tmp_path / "idx", reader="sentence", quiet=True)
+    row = out["rows"][0]
+    assert row["gold"] == 6 and row["tp"] == 5 and row["missed"] == ["oslo"]  # Oslo is not in the article
+    assert abs(row["recall"] - 5 / 6) < 1e-9
+    assert out["wrongly_answered"] == 0 and out["detection_accuracy"] == 1.0
