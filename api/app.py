@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import openai_compat, web
+from api.auth import add_auth
+from api.cors import add_cors
 from qa.answers import AskResponse, PassageHit
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, QAPipeline, QueryError
 
@@ -132,4 +135,8 @@ def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
         return _summary(pipe, doc_id, _passage_counts(pipe), full=True)
 
+    app.include_router(openai_compat.router)
+    app.include_router(web.router)
+    add_auth(app)  # QA_API_KEY
+    add_cors(app)  # QA_CORS_ORIGINS; added last so it wraps the key check
     return app

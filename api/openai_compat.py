@@ -1,0 +1,251 @@
+"""OpenAI-compatible chat API: `GET /v1/models` and `POST /v1/chat/completions` (plain and streamed).
+
+The last user message is the question and the turns before it are the conversation (for follow-ups). The
+reply's content is `chat_render.render_answer(...)`; the structured `AskResponse` travels alongside in
+the extra field `articleqa` (on the response, or on the final chunk of a stream). Errors use OpenAI's
+shape: `{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+
+from api.chat_render import render_answer
+from api.chat_tasks import bookkeeping_reply, unwrap_question
+from qa.answers import AskResponse
+from qa.pipeline import QueryError, check_question
+
+MODEL_ID = "articleqa"
+CREATED = int(time.time())
+TOP_K = 5
+
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: StrictStr
+    text: StrictStr | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: StrictStr | list[ContentPart] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: StrictBool = False
+
+
+class ChatRequest(BaseModel):
+    """The fields read; others that OpenAI clients send (temperature, max_tokens, ...) are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: StrictStr = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: StrictBool = False
+    stream_options: StreamOptions | None = None
+
+
+def openai_error(
+    status: int, message: str, type_: str = "invalid_request_error", param: str | None = None, code: str | None = None
+) -> JSONResponse:
+    """An error response in OpenAI's format."""
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return JSONResponse(status_code=status, content=body)
+
+
+def _param(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ChatRequest.model_fields or part in ChatMessage.model_fields or part in ("include_usage",):
+            out += f".{part}" if out else part
+        else:
+            break  # a union branch tag such as 'str' or 'list[ContentPart]'
+    return out
+
+
+def _validation_error(err: ValidationError) -> JSONResponse:
+    e = err.errors()[0]
+    param = _param(tuple(e.get("loc", ())))
+    if not param:
+        return openai_error(400, "the request body must be a JSON object", code="invalid_body")
+    if e["type"] == "missing":
+        return openai_error(
+            400, f"missing required parameter: '{param}'", param=param, code="missing_required_parameter"
+        )
+    if param == "messages" and e["type"] == "too_short":
+        return openai_error(400, "'messages' must contain at least one message", param=param, code="empty_array")
+    msg = e["msg"]
+    if param.endswith(".content"):
+        msg = "must be a string or a list of content parts"
+    return openai_error(400, f"invalid value for '{param}': {msg}", param=param, code="invalid_value")
+
+
+def message_text(msg: ChatMessage) -> str:
+    """A message's text (the text parts of a multi-part content, joined)."""
+    if isinstance(msg.content, list):
+        return "\n".join(p.text for p in msg.content if p.type == "text" and p.text)
+    return msg.content or ""
+
+
+def count_tokens(text: str) -> int:
+    """Approximate token count: words and punctuation marks."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def _usage(prompt: int, completion: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _pieces(text: str) -> list[str]:
+    """The text cut into small runs of words, the way a token stream arrives."""
+    return re.findall(r"(?:\S+[ \t]*){1,4}\n*|\s+", text)
+
+
+@router.get("/models")
+def list_models() -> dict[str, Any]:
+    """The one model this service offers."""
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": MODEL_ID}]}
+
+
+@router.get("/models/{model_id}", response_model=None)
+def get_model(model_id: str) -> dict[str, Any] | JSONResponse:
+    if model_id != MODEL_ID:
+        return openai_error(404, f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+    return {"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": MODEL_ID}
+
+
+class _Completion:
+    """One completion's identity and token counts, shared by its plain and streamed forms."""
+
+    def __init__(self, req: ChatRequest, prompt_tokens: int) -> None:
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.model = req.model
+        self.prompt_tokens = prompt_tokens
+
+    def base(self, obj: str) -> dict[str, Any]:
+        return {"id": self.id, "object": obj, "created": self.created, "model": self.model, "system_fingerprint": None}
+
+    def body(self, content: str, resp: AskResponse | None) -> dict[str, Any]:
+        out = self.base("chat.completion")
+        out["choices"] = [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ]
+        out["usage"] = _usage(self.prompt_tokens, count_tokens(content))
+        out["articleqa"] = resp.model_dump() if resp else None
+        return out
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        out = self.base("chat.completion.chunk")
+        out["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+        out.update(extra)
+        return f"data: {json.dumps(out, ensure_ascii=False)}\n\n"
+
+
+async def _stream(
+    comp: _Completion, answer: Any, include_usage: bool, fixed_reply: str | None = None
+) -> AsyncIterator[str]:
+    yield comp.chunk({"role": "assistant", "content": ""})
+    resp: AskResponse | None = None
+    try:
+        if fixed_reply is None:
+            resp = await run_in_threadpool(answer)
+            content = render_answer(resp)
+        else:
+            content = fixed_reply
+    except Exception as err:  # the stream has started: report in-band, as OpenAI does
+        error = {"message": f"the question could not be answered: {err}", "type": "server_error", "param": None}
+        yield f"data: {json.dumps({'error': {**error, 'code': 'internal_error'}})}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    for piece in _pieces(content):
+        yield comp.chunk({"content": piece})
+        await asyncio.sleep(0)  # hand each piece to the server before the next one
+    usage = _usage(comp.prompt_tokens, count_tokens(content))
+    articleqa = resp.model_dump() if resp else None
+    yield comp.chunk({}, finish="stop", usage=usage, articleqa=articleqa)
+    if include_usage:
+        out = comp.base("chat.completion.chunk") | {"choices": [], "usage": usage}
+        yield f"data: {json.dumps(out)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+_CHAT_BODY = {"requestBody": {"content": {"application/json": {"schema": ChatRequest.model_json_schema()}}}}
+
+
+@router.post("/chat/completions", openapi_extra=_CHAT_BODY, response_model=None)
+async def chat_completions(request: Request) -> Response:
+    """Answer the last user message (`"stream": true` for server-sent events)."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return openai_error(400, "the request body is not valid JSON", code="invalid_json")
+    try:
+        req = ChatRequest.model_validate(body)
+    except ValidationError as err:
+        return _validation_error(err)
+    if req.model != MODEL_ID:
+        msg = f"The model '{req.model}' does not exist; this service offers '{MODEL_ID}'"
+        return openai_error(404, msg, param="model", code="model_not_found")
+
+    texts = [message_text(m) for m in req.messages]
+    comp = _Completion(req, sum(count_tokens(t) for t in texts))
+    include_usage = bool(req.stream_options and req.stream_options.include_usage)
+    users = [i for i, m in enumerate(req.messages) if m.role == "user"]
+    prompt = texts[users[-1]] if users else "\n".join(texts)
+    reply = bookkeeping_reply(prompt)
+    if reply is not None:
+        if req.stream:
+            return _sse(_stream(comp, None, include_usage, fixed_reply=reply))
+        return JSONResponse(comp.body(reply, None))
+    if not users:
+        return openai_error(400, "'messages' must include a message with role 'user'", param="messages")
+    last = users[-1]
+    try:
+        question = check_question(unwrap_question(texts[last]))
+    except QueryError as err:
+        return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
+    history = [
+        {"role": m.role, "content": t}
+        for m, t in zip(req.messages[:last], texts[:last])
+        if m.role in ("user", "assistant") and t.strip()
+    ]
+    pipe = request.app.state.pipeline
+
+    def answer() -> AskResponse:
+        return pipe.ask(question, top_k=TOP_K, history=history)
+
+    if req.stream:
+        return _sse(_stream(comp, answer, include_usage))
+    try:
+        resp = await run_in_threadpool(answer)
+    except QueryError as err:
+        return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
+    return JSONResponse(comp.body(render_answer(resp), resp))
+
+
+def _sse(events: AsyncIterator[str]) -> StreamingResponse:
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
