@@ -32,7 +32,7 @@ class AskRequest(BaseModel):
     question: str = Field(
         max_length=MAX_QUESTION_CHARS, examples=["Which countries are ready to send peacekeepers?"]
     )
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)  # strict: `true` is not 1
     history: list[Turn] = Field(default_factory=list, description="earlier turns, oldest first")
 
 

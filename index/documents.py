@@ -83,6 +83,13 @@ def _read_text(path: Path) -> str:
         raise DocumentError(f"{path}: not a text file (not valid UTF-8)") from None
 
 
+_HTML_BLOCKS = [
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "td", "th", "title", "tr", "ul",
+]  # fmt: skip
+
+
 def _html_to_text(html: str) -> tuple[str, str]:
     """Visible text of an HTML page (no scripts, styles or head), one block per line; and its title."""
     from bs4 import BeautifulSoup
@@ -91,7 +98,15 @@ def _html_to_text(html: str) -> tuple[str, str]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
         tag.decompose()
-    text = soup.get_text("\n")
+    # Line breaks only around block elements: inline ones (<b>, <a>, <span>) stay inside their sentence,
+    # because a line break always ends a sentence for the passage splitter.
+    for tag in soup.find_all(_HTML_BLOCKS):
+        if tag.name == "br":
+            tag.replace_with("\n")
+        else:
+            tag.insert_before("\n")
+            tag.insert_after("\n")
+    text = soup.get_text("")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line), title
 
@@ -125,8 +140,7 @@ def load_file(path: str | Path) -> list[Document]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
-            f"{path}: unsupported file type '{suffix or '(none)'}' "
-            f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+            f"{path}: unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
         )
     raw = _read_text(path)
     if suffix in JSON_SUFFIXES:
@@ -153,7 +167,7 @@ def load_file(path: str | Path) -> list[Document]:
         text, title = _html_to_text(raw)
         meta: dict[str, str] = {}
     else:
-        meta, body = _split_front_matter(raw)
+        meta, body = _split_front_matter(raw.replace("\r\n", "\n").replace("\r", "\n"))
         text, title = _clean(body), meta.pop("title", "")
     if not text:
         raise DocumentError(f"{path}: no text in file")

@@ -125,5 +125,10 @@ def make_passages(
         )
         if j + 1 >= len(sents):
             break
-        i = max(i + 1, j + 1 - settings.overlap_sentences)
+        # Overlap by whole sentences, but only as many as still leave room for the next new sentence:
+        # a window holding nothing but sentences of the previous passage would be a redundant passage.
+        nxt = j + 1 - settings.overlap_sentences
+        while nxt <= j and sum(sizes[nxt : j + 2]) > settings.max_tokens:
+            nxt += 1
+        i = max(i + 1, nxt)
     return out

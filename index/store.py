@@ -131,11 +131,28 @@ class IndexStore:
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
 
     # ---- persistence ----------------------------------------------------------------------------
+    @staticmethod
+    def check_target(directory: str | Path) -> None:
+        """Refuse to save over anything that is not an index: a save replaces the whole directory.
+
+        An empty folder or a missing one is fine; a file or a folder of other things (say, the articles
+        themselves, given to `--index` by mistake) would be deleted by the swap, so it is an error.
+        """
+        directory = Path(directory)
+        if not directory.exists() or (directory / MANIFEST).exists():
+            return
+        if directory.is_dir() and not any(directory.iterdir()):
+            return
+        raise IndexStoreError(
+            f"{directory} exists and is not an index; refusing to overwrite it (choose another --index directory)"
+        )
+
     def save(self, directory: str | Path) -> Path:
         """Write the whole index to `directory` atomically (write aside, then swap by rename)."""
         import faiss
 
         directory = Path(directory).resolve()
+        self.check_target(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
         try:
@@ -163,6 +180,8 @@ class IndexStore:
                 shutil.rmtree(old)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if not directory.exists() and old.exists():
+                os.replace(old, directory)  # failed between the two renames: put the previous index back
             raise
         return directory
 
@@ -191,22 +210,27 @@ class IndexStore:
             raise IndexStoreError(f"no index at {directory} (build one with: qa index [PATH ...])")
         try:
             m = Manifest(**json.loads(mpath.read_text()))
-        except (json.JSONDecodeError, TypeError) as err:
+            split = SplitterSettings(**m.splitter)
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
             raise IndexStoreError(
-                f"index manifest {mpath} is damaged ({err}); rebuild with: qa index"
+                f"index manifest {mpath} is damaged ({err}); rebuild it with: qa index --rebuild"
             ) from None
         if m.format_version != FORMAT_VERSION:
             raise IndexStoreError(
                 f"index at {directory} has format version {m.format_version}, this articleqa reads "
                 f"version {FORMAT_VERSION}; rebuild it with: qa index --rebuild"
             )
-        if m.embedding_model != embedder.name or m.dimension != embedder.dimension:
+        if m.embedding_model != embedder.name:  # said without loading the model (`dimension` would)
+            raise IndexStoreError(
+                f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
+                f"but this service embeds with {embedder.name}; rebuild it with: qa index --rebuild"
+            )
+        if m.dimension != embedder.dimension:
             raise IndexStoreError(
                 f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
                 f"but this service embeds with {embedder.name} ({embedder.dimension} dims); "
                 "rebuild it with: qa index --rebuild"
             )
-        split = SplitterSettings(**m.splitter)
         if splitter is not None and splitter != split:
             raise IndexStoreError(
                 f"index at {directory} was split with {m.splitter}, not {asdict(splitter)}; "
@@ -214,24 +238,29 @@ class IndexStore:
             )
         store = cls(embedder, split)
         store.manifest = m
-        with open(directory / "documents.jsonl", encoding="utf-8") as f:
-            for line in f:
-                d = Document.from_dict(json.loads(line))
-                store.documents[d.id] = d
-        with open(directory / "passages.jsonl", encoding="utf-8") as f:
-            for line in f:
-                p = Passage.from_dict(json.loads(line))
-                store._by_id[p.id] = len(store.passages)
-                store.passages.append(p)
-        store.vectors = faiss.read_index(str(directory / "vectors.faiss"))
-        if store.vectors.ntotal != len(store.passages):
-            raise IndexStoreError(
-                f"index at {directory} is inconsistent; rebuild it with: qa index --rebuild"
-            )
-        if (directory / "bm25").exists():
-            import bm25s
+        try:
+            with open(directory / "documents.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    d = Document.from_dict(json.loads(line))
+                    store.documents[d.id] = d
+            with open(directory / "passages.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    p = Passage.from_dict(json.loads(line))
+                    store._by_id[p.id] = len(store.passages)
+                    store.passages.append(p)
+            store.vectors = faiss.read_index(str(directory / "vectors.faiss"))
+            if (directory / "bm25").exists():
+                import bm25s
 
-            store._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+                store._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+        except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
+            # a missing or corrupt file (faiss raises RuntimeError): say so instead of a traceback
+            why = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise IndexStoreError(
+                f"index at {directory} is damaged ({why}); rebuild it with: qa index --rebuild"
+            ) from None
+        if store.vectors.ntotal != len(store.passages) or store.vectors.d != m.dimension:
+            raise IndexStoreError(f"index at {directory} is inconsistent; rebuild it with: qa index --rebuild")
         return store
 
     def disk_size(self, directory: str | Path) -> int:
@@ -247,6 +276,7 @@ def open_or_build(
     """Load the index at `directory`, or build it from the seed corpus on first use and save it."""
     if IndexStore.exists(directory):
         return IndexStore.load(directory, embedder)
+    IndexStore.check_target(directory)  # before the (slow) embedding, not after
     from index.documents import load_documents
 
     store = IndexStore(embedder)

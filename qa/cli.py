@@ -21,6 +21,13 @@ class CliError(Exception):
     """An error to report in one line with exit status 1."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is ONE line on stderr (`qa: error: ...`), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"qa: error: {message} (see: {self.prog} --help)\n")
+
+
 def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--index",
@@ -57,14 +64,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     docs = load_documents(paths)  # every file is read before anything is written
     if not docs:
         raise CliError(f"no documents found in {', '.join(map(str, paths))}")
+    IndexStore.check_target(directory)  # refuse a non-index --index before embedding anything
     embedder = Embedder()
-    if IndexStore.exists(directory) and not args.rebuild:
-        store = IndexStore.load(directory, embedder)
-    else:
-        store = IndexStore(embedder)
+    existed = IndexStore.exists(directory) and not args.rebuild
+    store = IndexStore.load(directory, embedder) if existed else IndexStore(embedder)
     before = len(store.passages)
     added = store.add(docs, progress=not args.quiet)
-    store.save(directory)
+    if added or not existed:  # nothing new: leave the index on disk untouched
+        store.save(directory)
     print(
         f"indexed {added} new document(s) ({len(docs) - added} already present), "
         f"{len(store.passages) - before} new passage(s); index at {directory}: "
@@ -120,9 +127,7 @@ def format_response(resp) -> str:
                 n = cite(a.document_id, a.title)
                 lines.append(f"  {i}. {a.text}   (score {a.score:.2f}) [{n}]")
                 if a.context != a.text:
-                    lines += textwrap.wrap(
-                        f'"{a.context}"', 100, initial_indent="     ", subsequent_indent="     "
-                    )
+                    lines += textwrap.wrap(f'"{a.context}"', 100, initial_indent="     ", subsequent_indent="     ")
     else:
         lines.append("No answer found in the indexed articles.")
     lines.append("")
@@ -140,10 +145,15 @@ def format_response(resp) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    pipe = _pipeline(args)
     from index.store import IndexStore
+    from qa.pipeline import check_question, check_top_k
+
+    check_question(args.question)  # bad input fails before any index is built or model loaded
+    check_top_k(args.top_k)
+    pipe = _pipeline(args)
 
     if not IndexStore.exists(pipe.index_dir) and not args.json:
+        IndexStore.check_target(pipe.index_dir)
         print(f"No index at {pipe.index_dir}: building it from {pipe.seeds[0]} ...", file=sys.stderr)
     resp = pipe.ask(args.question, top_k=args.top_k)
     if args.json:
@@ -217,7 +227,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qa", description="Question answering over news articles.")
+    p = _Parser(prog="qa", description="Question answering over news articles.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("index", help="add documents (files or folders) to the index")
