@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,9 +30,7 @@ class Turn(BaseModel):
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(
-        max_length=MAX_QUESTION_CHARS, examples=["Which countries are ready to send peacekeepers?"]
-    )
+    question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["Which countries are ready to send peacekeepers?"])
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)  # strict: `true` is not 1
     history: list[Turn] = Field(default_factory=list, description="earlier turns, oldest first")
 
@@ -101,6 +100,11 @@ def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def _bad_query(request: Request, err: QueryError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(err)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        logging.getLogger("articleqa").exception("unexpected error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": f"internal error: {type(err).__name__}"})
 
     @app.get("/health")
     def health() -> dict[str, Any]:

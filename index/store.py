@@ -155,6 +155,7 @@ class IndexStore:
         self.check_target(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; an index is as readable as any folder
         try:
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
                 for d in self.documents.values():

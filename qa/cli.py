@@ -214,6 +214,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.lists:
+        from qa.list_eval import run_list_eval_cli
+
+        args.lists = args.file
+        return run_list_eval_cli(args)
     from qa.evaluate import run_eval_cli
 
     return run_eval_cli(args)
@@ -265,13 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     _index_arg(s)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("eval", help="evaluate on a SQuAD-format file")
-    s.add_argument("file")
+    s = sub.add_parser("eval", help="evaluate on a SQuAD-format file (or list questions, with --lists)")
+    s.add_argument("file", help="SQuAD v1.1/v2.0 JSON, or with --lists a list-question gold file")
+    s.add_argument("--lists", action="store_true", help="FILE holds list questions with gold items")
     s.add_argument("--open", action="store_true", help="index the file's paragraphs and retrieve")
     s.add_argument("--limit", type=int, default=0, help="evaluate the first N questions only")
     s.add_argument("--output", help="write the figures as JSON to this file")
     s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
     s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("train-reader", help="train the span reader (see qa/train.py)", add_help=False)

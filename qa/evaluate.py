@@ -165,7 +165,10 @@ def run_eval_cli(args: argparse.Namespace) -> int:
     reader.warm_up()
     t0 = time.time()
     if args.open:
-        figures = eval_open(questions, reader, embedder, abstain, top_k=args.top_k, corpus=corpus)
+        figures = eval_open(
+            questions, reader, embedder, abstain, top_k=args.top_k, corpus=corpus,
+            index_dir=Path(args.index) if args.index else None,
+        )  # fmt: skip
     else:
         figures = eval_reader(questions, reader, abstain)
     figures["seconds"] = round(time.time() - t0, 1)

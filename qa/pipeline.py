@@ -32,14 +32,15 @@ def default_seeds_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parent.parent / "seeds"
 
 
-def check_question(question: object) -> str:
+def check_question(question: object, what: str = "question") -> str:
+    """The stripped question; a `QueryError` naming `what` when it is not a usable one."""
     if not isinstance(question, str):
-        raise QueryError("question must be a string")
+        raise QueryError(f"{what} must be a string")
     q = question.strip()
     if not q:
-        raise QueryError("question is empty")
+        raise QueryError(f"{what} is empty")
     if len(question) > MAX_QUESTION_CHARS:
-        raise QueryError(f"question is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})")
+        raise QueryError(f"{what} is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})")
     return q
 
 
@@ -110,7 +111,7 @@ class QAPipeline:
             self.retriever = HybridRetriever(self.store)
 
     def search(self, query: str, top_k: int = 5) -> list[PassageHit]:
-        query = check_question(query)
+        query = check_question(query, what="query")
         top_k = check_top_k(top_k)
         self.warm_up()
         return [to_hit(r) for r in self.retriever.retrieve(query, top_k)]

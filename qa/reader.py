@@ -84,9 +84,7 @@ class SentenceReader:
         vecs = self.embedder.embed([question] + texts)
         cos = vecs[1:] @ vecs[0]
         q_words = set(bm25_tokens(question))
-        overlap = np.array(
-            [len(q_words & set(bm25_tokens(t))) / max(1, len(q_words)) for t in texts], dtype=np.float32
-        )
+        overlap = np.array([len(q_words & set(bm25_tokens(t))) / max(1, len(q_words)) for t in texts], dtype=np.float32)
         scores = 0.8 * cos + 0.2 * overlap
         order = np.argsort(-scores)
         out = []

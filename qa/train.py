@@ -199,6 +199,16 @@ def lr_factor(progress: float, warmup: float) -> float:
     return max(0.0, (1 - progress) / (1 - warmup))
 
 
+# Settings that may change between a run and its resumption without changing what is learnt from which data.
+RESUMABLE_CHANGES = ("time_budget_min", "threads", "checkpoint_every_min", "output")
+
+
+def _same_run(saved: dict, current: dict) -> bool:
+    return {k: v for k, v in saved.items() if k not in RESUMABLE_CHANGES} == {
+        k: v for k, v in current.items() if k not in RESUMABLE_CHANGES
+    }
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     import torch
 
@@ -255,7 +265,7 @@ def train(cfg: TrainConfig) -> Path:
     ckpt = workdir / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("config") == asdict(cfg):
+        if _same_run(state.get("config", {}), asdict(cfg)):
             model.load_state_dict(state["model"])
             optim.load_state_dict(state["optim"])
             step, elapsed_before = state["step"], state["elapsed"]

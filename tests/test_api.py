@@ -172,8 +172,8 @@ def test_ask_malformed_json(client: httpx.Client, content: bytes) -> None:
 @pytest.mark.parametrize(
     ("params", "fragments"),
     [
-        ({"q": ""}, ["question is empty"]),
-        ({"q": "   "}, ["question is empty"]),
+        ({"q": ""}, ["query is empty"]),
+        ({"q": "   "}, ["query is empty"]),
         ({}, ["q", "required"]),
         ({"q": "x" * 1001}, ["q", "1000"]),
         ({"q": "Macron", "k": 0}, ["k"]),

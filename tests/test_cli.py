@@ -183,7 +183,7 @@ def bad_files(work: Path) -> Path:
         (["ask", PEACEKEEPERS, "--top-k", "0"], ["top_k must be a whole number from 1 to 50 (got 0)"]),
         (["ask", PEACEKEEPERS, "--top-k", "51"], ["top_k must be a whole number from 1 to 50 (got 51)"]),
         (["ask", PEACEKEEPERS, "--top-k", "x"], ["invalid int value: 'x'"]),
-        (["search", " ", "--index", "{work}/none"], ["question is empty"]),
+        (["search", " ", "--index", "{work}/none"], ["query is empty"]),
         (["index", "{work}/does-not-exist.txt"], ["does-not-exist.txt: no such file or directory"]),
         (["index", "{bad}/photo.txt"], ["photo.txt: not a text file (binary content)"]),
         (["index", "{bad}/latin1.txt"], ["latin1.txt: not a text file (not valid UTF-8)"]),
