@@ -93,6 +93,21 @@ def best_spans(
     return spans[:n_best]
 
 
+def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
+    """Right-pad windows of word pieces into (ids, token types, attention mask) tensors."""
+    import torch
+
+    width = max(len(x) for x in input_ids)
+    ids = torch.zeros((len(input_ids), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for r, (x, t) in enumerate(zip(input_ids, token_type_ids)):
+        ids[r, : len(x)] = torch.tensor(x)
+        types[r, : len(t)] = torch.tensor(t)
+        mask[r, : len(x)] = 1
+    return ids, types, mask
+
+
 def merge_answers(answers: list[Answer]) -> list[Answer]:
     """Best first; drop spans overlapping a better span of the same document, and repeats of the same text.
 
@@ -178,15 +193,7 @@ class SpanReader:
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
         for lo in range(0, n, self.batch_size):
             idx = order[lo : lo + self.batch_size]
-            width = max(len(enc["input_ids"][i]) for i in idx)
-            ids = torch.zeros((len(idx), width), dtype=torch.long)
-            types = torch.zeros_like(ids)
-            mask = torch.zeros_like(ids)
-            for r, i in enumerate(idx):
-                k = len(enc["input_ids"][i])
-                ids[r, :k] = torch.tensor(enc["input_ids"][i])
-                types[r, :k] = torch.tensor(enc["token_type_ids"][i])
-                mask[r, :k] = 1
+            ids, types, mask = pad_windows([enc["input_ids"][i] for i in idx], [enc["token_type_ids"][i] for i in idx])
             with torch.inference_mode():
                 res = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask)
             starts = res.start_logits.float().numpy()

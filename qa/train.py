@@ -166,15 +166,11 @@ def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) 
 def collate(features: dict, idx: list[int]):
     import torch
 
-    width = max(len(features["input_ids"][i]) for i in idx)
-    ids = torch.zeros((len(idx), width), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for row, i in enumerate(idx):
-        n = len(features["input_ids"][i])
-        ids[row, :n] = torch.tensor(features["input_ids"][i])
-        types[row, :n] = torch.tensor(features["token_type_ids"][i])
-        mask[row, :n] = 1
+    from qa.span_reader import pad_windows
+
+    ids, types, mask = pad_windows(
+        [features["input_ids"][i] for i in idx], [features["token_type_ids"][i] for i in idx]
+    )
     start = torch.tensor([features["start"][i] for i in idx])
     end = torch.tensor([features["end"][i] for i in idx])
     return ids, types, mask, start, end

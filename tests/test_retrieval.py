@@ -19,18 +19,6 @@ from qa.retriever import HybridRetriever, reciprocal_rank_fusion
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Encode on one thread: on a 2-core machine shared with other jobs, two torch threads contend and every
-    small `embed` call gets many times slower. Restored afterwards, so other test modules are unaffected."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 PEACEKEEPERS = "Which countries are ready to send peacekeepers?"
 IRELAND = (
     "Irish Prime Minister Michaël Martin said his country was also ready to send peacekeepers to Ukraine "
