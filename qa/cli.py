@@ -275,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lists", action="store_true", help="FILE holds list questions with gold items")
     s.add_argument("--open", action="store_true", help="index the file's paragraphs and retrieve")
     s.add_argument("--limit", type=int, default=0, help="evaluate the first N questions only")
+    s.add_argument("--sample", type=int, default=0, help="evaluate a seeded random sample of N questions")
     s.add_argument("--output", help="write the figures as JSON to this file")
     s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
     s.add_argument("--top-k", type=int, default=5)

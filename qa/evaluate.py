@@ -159,6 +159,10 @@ def run_eval_cli(args: argparse.Namespace) -> int:
     if not corpus:
         raise ValueError(f"{args.file} holds no questions")
     questions = corpus[: args.limit] if args.limit else corpus
+    if getattr(args, "sample", 0) and args.sample < len(questions):
+        import random
+
+        questions = sorted(random.Random(13).sample(questions, args.sample), key=lambda q: q.paragraph_index)
     abstain = any(q.is_impossible for q in corpus)
     embedder = Embedder()
     reader = make_reader(args.reader or "auto", embedder)

@@ -75,6 +75,8 @@ class ListSettings:
     stance_window: float = 0.80  # evidence within this share of an item's best decides its stance
     conditional_factor: float = 0.9  # conditional items rank below equally relevant affirmed ones
     loose_factor: float = 0.85  # a mention whose NER label differs from the asked type
+    reader_weight: float = 0.0  # share of a mention's score that is the span reader's probability for it
+    min_reader_probability: float = 0.0  # mentions the reader gives less than this are not answers
 
 
 DEFAULT_SETTINGS = ListSettings()
@@ -174,6 +176,26 @@ def _between(pipeline: QAPipeline, a: Sentence, b: Sentence) -> str | None:
     return gap if not gap.strip() else None
 
 
+def mention_probabilities(
+    pipeline: QAPipeline, question: str, found: list[tuple[Sentence, Mention]]
+) -> dict[tuple[str, int], float]:
+    """The reader's calibrated probability that each mention's span answers the question, keyed by
+    (passage id, document start); empty when the reader cannot score given spans (the sentence reader)."""
+    score = getattr(pipeline.reader, "span_probabilities", None)
+    if score is None:
+        return {}
+    by_hit: dict[str, tuple[Retrieved, list[Mention]]] = {}
+    for s, m in found:
+        by_hit.setdefault(s.hit.passage.id, (s.hit, []))[1].append(m)
+    out: dict[tuple[str, int], float] = {}
+    for pid, (hit, mentions) in by_hit.items():
+        base = hit.passage.start
+        probs = score(question, hit.passage.text, [(m.start - base, m.end - base) for m in mentions])
+        for m, p in zip(mentions, probs):
+            out[(pid, m.start)] = p
+    return out
+
+
 def _question_kind(pipeline: QAPipeline, info: QuestionInfo) -> str:
     """The item type; an unknown head noun is typed by embedding similarity to a few prototypes."""
     if info.kind != "any" or not info.head:
@@ -238,32 +260,38 @@ def collect_items(
     roles: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     direct_weight: dict[str, float] = defaultdict(float)
     person_affiliation: dict[str, str] = {}
-    for s in relevant:
-        for m in find_mentions(s.text, s.start, aliases):
-            if kind == "agent" and m.role == "agent" and m.direct:
-                level = "country" if m.country else m.kind
-                direct_weight[level] += s.relevance
-            resolved = _item_key(m, kind)
-            if resolved is None:
+    found = [(s, m) for s in relevant for m in find_mentions(s.text, s.start, aliases)]
+    reader_p = mention_probabilities(pipeline, question, found) if settings.reader_weight else {}
+    for s, m in found:
+        if kind == "agent" and m.role == "agent" and m.direct:
+            level = "country" if m.country else m.kind
+            direct_weight[level] += s.relevance
+        resolved = _item_key(m, kind)
+        if resolved is None:
+            continue
+        key, name = resolved
+        roles[key][m.role] += 1
+        if info.agent and m.role != "agent":
+            continue
+        if not info.agent and m.role == "source":
+            continue
+        if _in_question(key, name, info):
+            continue
+        if m.kind == "person" and m.affiliation:
+            person_affiliation[key] = m.affiliation
+        reading = relative_stance(clause_stance(m.token), info.negative)
+        score = s.relevance * (1.0 if m.direct else 0.97)
+        if reader_p:
+            p = reader_p.get((s.hit.passage.id, m.start), 0.0)
+            if p < settings.min_reader_probability:
                 continue
-            key, name = resolved
-            roles[key][m.role] += 1
-            if info.agent and m.role != "agent":
-                continue
-            if not info.agent and m.role == "source":
-                continue
-            if _in_question(key, name, info):
-                continue
-            if m.kind == "person" and m.affiliation:
-                person_affiliation[key] = m.affiliation
-            reading = relative_stance(clause_stance(m.token), info.negative)
-            score = s.relevance * (1.0 if m.direct else 0.97)
-            if m.kind != kind and not (kind in ("country", "agent") and m.country):
-                score *= settings.loose_factor
-            ev = Evidence(m, s, reading, make_answer(s.hit, m.start, m.end, score))
-            g = per_key.setdefault(key, _Group(key))
-            g.names.append(name)
-            g.evidence.append(ev)
+            score = (1 - settings.reader_weight) * score + settings.reader_weight * p
+        if m.kind != kind and not (kind in ("country", "agent") and m.country):
+            score *= settings.loose_factor
+        ev = Evidence(m, s, reading, make_answer(s.hit, m.start, m.end, score))
+        g = per_key.setdefault(key, _Group(key))
+        g.names.append(name)
+        g.evidence.append(ev)
 
     # "who" questions answer at one level: countries when the agents are mostly countries, else people/orgs
     if kind == "agent" and per_key:

@@ -34,6 +34,19 @@ def shipped_reader_dir() -> Path | None:
     return d if (d / "model.safetensors").exists() else None
 
 
+def bf16_default() -> bool:
+    """Read in bfloat16 when the CPU has native bf16 matrix units (AMX/AVX512-BF16); `QA_READER_BF16=0|1` decides."""
+    env = os.environ.get("QA_READER_BF16")
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes")
+    try:
+        import torch
+
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (ImportError, AttributeError, RuntimeError):
+        return False
+
+
 @dataclass(frozen=True)
 class SpanCandidate:
     """A span of one input text (character offsets into that text) with its raw logits."""
@@ -139,6 +152,7 @@ class SpanReader:
         threshold: float | None = None,
         batch_size: int = 32,
         spans_per_window: int = 3,
+        bf16: bool | None = None,
     ) -> None:
         d = Path(model_dir) if model_dir else shipped_reader_dir()
         if d is None:
@@ -151,6 +165,7 @@ class SpanReader:
         self.spans_per_window = spans_per_window
         self.calibration = Calibration.load(d)
         self.threshold = self.calibration.threshold if threshold is None else threshold
+        self.bf16 = bf16_default() if bf16 is None else bf16
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -194,7 +209,7 @@ class SpanReader:
         for lo in range(0, n, self.batch_size):
             idx = order[lo : lo + self.batch_size]
             ids, types, mask = pad_windows([enc["input_ids"][i] for i in idx], [enc["token_type_ids"][i] for i in idx])
-            with torch.inference_mode():
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
                 res = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask)
             starts = res.start_logits.float().numpy()
             ends = res.end_logits.float().numpy()
@@ -216,6 +231,45 @@ class SpanReader:
 
     def probability(self, c: SpanCandidate) -> float:
         return self.calibration.probability(c)
+
+    def span_probabilities(self, question: str, text: str, spans: Sequence[tuple[int, int]]) -> list[float]:
+        """Calibrated probability that each given `[start, end)` span of `text` answers `question`.
+
+        Scores spans found by other means (e.g. named entities for a list question) with the reader's own
+        start/end logits: the best over the windows that hold the whole span; 0 where none does.
+        """
+        import torch
+
+        self.warm_up()
+        if not spans:
+            return []
+        enc = self._tokenizer(
+            question, text, truncation="only_second", max_length=self.max_length, stride=self.stride,
+            return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
+        )  # fmt: skip
+        n = len(enc["input_ids"])
+        ids, types, mask = pad_windows(enc["input_ids"], enc["token_type_ids"])
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            res = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+        starts, ends = res.start_logits.float().numpy(), res.end_logits.float().numpy()
+        best = [0.0] * len(spans)
+        for w in range(n):
+            seq = enc.sequence_ids(w)
+            offsets = enc["offset_mapping"][w]
+            ctx = [t for t, s in enumerate(seq) if s == 1]
+            if not ctx:
+                continue
+            null = float(starts[w, 0] + ends[w, 0])
+            for k, (a, b) in enumerate(spans):
+                if not (offsets[ctx[0]][0] <= a and b <= offsets[ctx[-1]][1]):
+                    continue
+                s_tok = next((t for t in ctx if offsets[t][1] > a), None)
+                e_tok = next((t for t in reversed(ctx) if offsets[t][0] < b), None)
+                if s_tok is None or e_tok is None or e_tok < s_tok:
+                    continue
+                c = SpanCandidate(a, b, float(starts[w, s_tok] + ends[w, e_tok]), null)
+                best[k] = max(best[k], self.probability(c))
+        return best
 
     # ---- the Reader interface -------------------------------------------------------------------
     def candidates(self, question: str, passages: Sequence[Retrieved]) -> list[Answer]:
