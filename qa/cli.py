@@ -224,13 +224,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_cli(args)
 
 
-def cmd_train_reader(args: argparse.Namespace) -> int:
-    from qa.train import main as train_main
-
-    train_main(args.train_args)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="qa", description="Question answering over news articles.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -282,13 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("train-reader", help="train the span reader (see qa/train.py)", add_help=False)
-    s.add_argument("train_args", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_train_reader)
+    sub.add_parser("train-reader", help="train the span reader (options: qa train-reader --help)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train-reader"]:  # all its options belong to the trainer (qa/train.py)
+        from qa.train import main as train_main
+
+        train_main(argv[1:])
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

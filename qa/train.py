@@ -357,16 +357,23 @@ def train(cfg: TrainConfig) -> Path:
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(prog="qa train-reader", description=__doc__)
     for f, v in asdict(TrainConfig()).items():
         flag = "--" + f.replace("_", "-")
         if isinstance(v, bool):
             p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=v)
         else:
             p.add_argument(flag, type=type(v), default=v)
-    args = p.parse_args(argv)
+    p.add_argument("--no-calibrate", action="store_true", help="skip calibration on the held-out articles")
+    args = vars(p.parse_args(argv))
+    calibrate_after = not args.pop("no_calibrate")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    train(TrainConfig(**vars(args)))
+    cfg = TrainConfig(**args)
+    out = train(cfg)
+    if calibrate_after:
+        from qa.calibrate import calibrate
+
+        calibrate(out, cfg.data)
 
 
 if __name__ == "__main__":
