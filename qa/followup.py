@@ -271,8 +271,8 @@ def _rewrite_one(question: str, base: str, answer: str, names: list[str]) -> str
     return q
 
 
-def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
-    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
+def _replay(history: Sequence[Turn]) -> tuple[str, str, list[str]]:
+    """(the last user question made standalone, the last answer's statement, names so far) of a conversation."""
     base, answer = "", ""
     names: list[str] = []
     for turn in history or []:
@@ -286,4 +286,30 @@ def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
         elif role == "assistant":
             answer = answer_statement(content)
             names += [n for n in entities(answer) if n not in names]
+    return base, answer, names
+
+
+def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
+    """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
+    base, answer, names = _replay(history)
     return _rewrite_one(question, base, answer, names)
+
+
+def followup_focus(question: str, history: Sequence[Turn]) -> tuple[str, str] | None:
+    """(the earlier standalone question, the one thing asked about) for "And X?", "What about X?",
+    "Why not X?" or a bare "X?"; None for any other question, or without an earlier question.
+
+    Lets the pipeline answer "And Sweden?" after a list question from that list: Sweden's own item, stance
+    and evidence."""
+    base, _, _ = _replay(history)
+    if not base:
+        return None
+    q = _clean(question)
+    body = _LEAD.sub("", q)
+    m = re.match(r"^(?:(?:what|how)\s+about|why\s+not)\s+(.+)$", _strip_q(body), re.I)
+    if m:
+        return base, _subject_of(m.group(1))
+    if (body != q and len(_strip_q(body).split()) <= 5 and entities(body)) or _is_fragment(q):
+        if not re.match(rf"^(?:{_WH}|why|when|where|how)\b", body, re.I):
+            return base, _subject_of(_strip_q(body))
+    return None

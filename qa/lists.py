@@ -395,3 +395,31 @@ def answer_list(pipeline: QAPipeline, question: str, top_k: int) -> AskResponse:
         excluded=excluded,
         passages=passages,
     )
+
+
+def narrow_to(resp: AskResponse, subject: str) -> AskResponse | None:
+    """The part of a list answer about one thing ("And Sweden?" after "Which countries …?"): its item, or
+    its exclusion with the reason and evidence; None when the list does not name it."""
+    aliases = load_aliases()
+    want = {normalise(subject), normalise(aliases.canonical(subject, want_countries=True) or "")} - {""}
+    if not want:
+        return None
+
+    def match(it: ListItem) -> bool:
+        names = {normalise(it.name)} | {normalise(e.text) for e in it.evidence}
+        names |= {normalise(aliases.canonical(e.text, want_countries=True) or "") for e in it.evidence}
+        return bool(want & names)
+
+    items = [it for it in resp.items if match(it)]
+    excluded = [it for it in resp.excluded if match(it)]
+    if not items and not excluded:
+        return None
+    used = {e.passage_id for it in items + excluded for e in it.evidence}
+    return AskResponse(
+        question=resp.question,
+        kind="list" if items else "single",
+        answers=[it.evidence[0] for it in items + excluded],
+        items=items,
+        excluded=excluded,
+        passages=[p for p in resp.passages if p.id in used],
+    )

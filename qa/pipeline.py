@@ -13,8 +13,8 @@ from pathlib import Path
 from index.embedder import Embedder
 from index.store import IndexStore, default_index_dir, open_or_build
 from qa.answers import AskResponse, PassageHit
-from qa.followup import Turn, rewrite_followup
-from qa.lists import answer_list, is_list_question
+from qa.followup import Turn, followup_focus, rewrite_followup
+from qa.lists import answer_list, is_list_question, narrow_to
 from qa.reader import Reader, SentenceReader
 from qa.retriever import HybridRetriever, Retrieved
 
@@ -122,7 +122,13 @@ class QAPipeline:
         top_k = check_top_k(top_k)
         self.warm_up()
         standalone = rewrite_followup(question, history or [])
-        if is_list_question(standalone):
+        focus = followup_focus(question, history or [])
+        narrowed = None
+        if focus is not None and is_list_question(focus[0]):  # "And Sweden?" after a list question
+            narrowed = narrow_to(answer_list(self, focus[0], top_k), focus[1])
+        if narrowed is not None:
+            resp = narrowed
+        elif is_list_question(standalone):
             resp = answer_list(self, standalone, top_k)
         else:
             hits = self.retriever.retrieve(standalone, top_k)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.app import Turn
-from qa.followup import answer_statement, entities, rewrite_followup
+from qa.followup import answer_statement, entities, followup_focus, rewrite_followup
 
 Q = "Which countries are ready to send peacekeepers to Ukraine?"
 LIST_REPLY = (
@@ -92,3 +92,24 @@ def test_pipeline_answers_a_followup_in_context(seed_pipeline) -> None:
     assert any("Sweden" in p.text for p in resp.passages)
     plain = seed_pipeline.ask(Q, history=HISTORY)
     assert plain.rewritten_question is None
+
+
+def test_focus_of_a_followup() -> None:
+    assert followup_focus("And Sweden?", HISTORY) == (Q, "Sweden")
+    assert followup_focus("What about Turkey?", HISTORY) == (Q, "Turkey")
+    assert followup_focus("Why not Bulgaria?", HISTORY) == (Q, "Bulgaria")
+    assert followup_focus("Who said that?", HISTORY) is None
+    assert followup_focus("And Sweden?", []) is None  # nothing to follow
+
+
+@pytest.mark.slow
+def test_followup_after_a_list_question_answers_from_the_list(seed_pipeline) -> None:
+    """ "And X?" after a list question gives X's own item: its stance and evidence, or why it is excluded."""
+    sweden = seed_pipeline.ask("And Sweden?", history=HISTORY)
+    assert sweden.kind == "list"
+    assert [(i.name, i.stance) for i in sweden.items] == [("Sweden", "conditional")]
+    assert "Sweden does not rule out" in sweden.items[0].evidence[0].context
+    germany = seed_pipeline.ask("What about Germany?", history=HISTORY)
+    assert germany.items == []
+    assert [(i.name, i.stance) for i in germany.excluded] == [("Germany", "negated")]
+    assert germany.answers and "opposed" in germany.answers[0].context
