@@ -1,0 +1,152 @@
+"""The trained span reader: shipped weights, window offsets, merging, calibration and no-answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.passages import Passage, split_sentences
+from qa.answers import Answer
+from qa.retriever import Retrieved
+from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, merge_answers, shipped_reader_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def reader() -> SpanReader:
+    r = SpanReader()
+    r.warm_up()
+    return r
+
+
+def _hit(text: str, doc_id: str = "d1", offset: int = 0, title: str = "T") -> Retrieved:
+    """A passage that starts at `offset` in a document whose text at that offset is `text`."""
+    sents = [(s + offset, e + offset) for s, e in split_sentences(text)]
+    p = Passage(id=f"{doc_id}:{offset}", document_id=doc_id, start=offset, end=offset + len(text), text=text)
+    p.sentences = sents
+    return Retrieved(passage=p, score=1.0, title=title)
+
+
+def test_shipped_weights_are_small_and_complete():
+    d = shipped_reader_dir()
+    assert d == MODEL_DIR
+    size = sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
+    assert size < 55 * 1024 * 1024
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "calibration.json", "README.md"):
+        assert (d / name).exists(), name
+    cal = json.loads((d / "calibration.json").read_text())
+    assert 0 < cal["threshold"] < 1
+
+
+def test_weights_load_offline_in_a_fresh_process():
+    code = (
+        "from qa.span_reader import SpanReader\n"
+        "t = 'The company was founded by Ada Brook in 1999.'\n"
+        "c = SpanReader().predict([('Who founded the company?', t)])[0][0]\n"
+        "print('TEXT=' + t[c.start:c.end])"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": "/nonexistent"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "TEXT=Ada Brook" in r.stdout
+
+
+def test_windows_map_back_to_exact_offsets(reader):
+    """A context much longer than one window: every candidate's offsets cut the text at token edges."""
+    filler = " ".join(f"Sentence number {i} talks about the weather in the valley." for i in range(40))
+    text = filler + " The treasure is buried under the old oak tree in Vilnius. " + filler
+    small = SpanReader(max_length=64, stride=24)
+    small._model, small._tokenizer = reader._model, reader._tokenizer
+    (cands,) = small.predict([("Where is the treasure buried?", text)], n_best=3)
+    windows = len(small._tokenizer("Where is the treasure buried?", text, truncation="only_second",
+                                   max_length=64, stride=24, return_overflowing_tokens=True)["input_ids"])  # fmt: skip
+    assert windows > 10
+    assert cands
+    for c in cands:
+        span = text[c.start : c.end]
+        assert span and span == span.strip()
+        assert c.start == 0 or not text[c.start - 1].isalnum()  # starts at a word edge
+    best = cands[0]
+    assert "oak" in text[best.start : best.end] or "Vilnius" in text[best.start : best.end]
+
+
+def test_document_offsets_of_answers(reader):
+    doc = "Intro line.\nThe museum opened in 1932. Its first director was Helena Marsh, a painter."
+    offset = doc.index("The museum")
+    hit = _hit(doc[offset:], offset=offset)
+    answers = reader.read("Who was the first director of the museum?", [hit], top_k=3)
+    assert answers and answers[0].text == "Helena Marsh"
+    a = answers[0]
+    assert doc[a.start : a.end] == a.text
+    assert doc[a.context_start : a.context_end] == a.context == "Its first director was Helena Marsh, a painter."
+
+
+def test_identical_answers_from_overlapping_passages_are_merged(reader):
+    doc = "The bridge was designed by Mara Olsen. It opened in 2004. It carries trams and bicycles."
+    cut = doc.index("It opened")
+    a = _hit(doc[:cut].strip(), offset=0)
+    b = _hit(doc, offset=0)  # overlaps the first passage
+    answers = reader.read("Who designed the bridge?", [a, b], top_k=5)
+    texts = [x.text for x in answers]
+    assert texts.count("Mara Olsen") == 1
+    regions = [(x.start, x.end) for x in answers]
+    for i, (s1, e1) in enumerate(regions):
+        for s2, e2 in regions[i + 1 :]:
+            assert e1 <= s2 or e2 <= s1  # no two answers overlap
+
+
+def _answer(text: str, start: int, score: float, doc: str = "d") -> Answer:
+    return Answer(
+        text=text, score=score, document_id=doc, passage_id="p", start=start, end=start + len(text),
+        context=text, context_start=start, context_end=start + len(text),
+    )  # fmt: skip
+
+
+def test_merge_answers_rules():
+    merged = merge_answers(
+        [
+            _answer("Mara Olsen", 10, 0.9),
+            _answer("Olsen", 15, 0.5),  # nested in a better span of the same document
+            _answer("Mara Olsen", 10, 0.8),  # the same span from an overlapping passage
+            _answer("mara olsen", 300, 0.4),  # the same answer elsewhere
+            _answer("Olsen", 15, 0.7, doc="other"),  # another document: kept
+        ]
+    )
+    assert [(a.text, a.document_id, a.score) for a in merged] == [("Mara Olsen", "d", 0.9), ("Olsen", "other", 0.7)]
+
+
+def test_calibration_is_monotonic_in_the_margin():
+    cal = Calibration.load(MODEL_DIR)
+    lo = cal.probability(SpanCandidate(0, 1, span_logit=2.0, null_logit=6.0))
+    hi = cal.probability(SpanCandidate(0, 1, span_logit=12.0, null_logit=-2.0))
+    assert 0.0 <= lo < hi <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Who is the Belgian Prime Minister?", "Bart de Wever"),
+        ("Who is the Australian Prime Minister?", "Anthony Albanese"),
+        ("Where did the Coalition of the Willing meet?", "Paris"),
+    ],
+)
+def test_short_spans_over_the_seed_article(seed_pipeline, question, expected):
+    resp = seed_pipeline.ask(question, top_k=5)
+    assert resp.kind == "single"
+    assert resp.answers[0].text == expected
+    assert len(resp.answers[0].text) < 40
+
+
+@pytest.mark.slow
+def test_no_answer_when_the_articles_do_not_hold_one(seed_pipeline):
+    resp = seed_pipeline.ask("Who won the 2018 World Cup?", top_k=5)
+    assert resp.kind == "none"
+    assert resp.answers == []
+    assert resp.passages  # the passages read are still reported
