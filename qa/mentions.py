@@ -115,11 +115,34 @@ def is_source(head) -> bool:
     return False
 
 
+# Verbs whose object is a clause the speaker does not assert ("allies doubt the US will ...").
+NON_ASSERTING_VERBS = {
+    "doubt", "fear", "believe", "think", "suspect", "hope", "expect", "worry", "wonder", "question", "deny",
+    "assume", "suppose", "imagine", "guess", "predict",
+}  # fmt: skip
+
+
+def _misattached_complement(verb, subject) -> bool:
+    """spaCy's small parser often makes the complement of "X doubt/fear/hope [Y will ...]" the main clause and
+    hangs "X doubt" under it as an adverbial clause; such a clause is Y's, but it is not asserted."""
+    for d in verb.children:
+        if (
+            d.dep_ == "advcl"
+            and d.lemma_.lower() in NON_ASSERTING_VERBS
+            and d.i < subject.i
+            and not any(ch.dep_ in ("ccomp", "dobj", "xcomp") for ch in d.children)
+        ):
+            return True
+    return False
+
+
 def asserted(head) -> bool:
     """False when the clause around a noun phrase is not asserted by the sentence: a subordinate clause of time,
     reason or condition ("After the US and Russia negotiated ..."), a clause modifying a noun ("a deadline for
     Russia to agree"), or a complement of a non-reporting predicate ("allies doubt the US will ...")."""
     c = head.head
+    if _misattached_complement(c, head):
+        return False
     for _ in range(12):
         if c.dep_ == "advcl":
             marks = {m.lower_ for m in c.children if m.dep_ == "mark"}

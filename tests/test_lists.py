@@ -150,3 +150,25 @@ def test_reporting_source_is_not_an_agent():
     ms = {m.text: m for m in find_mentions(s, 0, load_aliases())}
     assert ms["Brazil"].role == "agent"
     assert ms["Reuters"].role == "source"
+
+
+@pytest.mark.parametrize(
+    "sentence, name",
+    [
+        (
+            "Germany and Spain are trying to convince their partners, as analysts doubt Canada will join the pact.",
+            "Canada",
+        ),
+        (
+            "Britain and France are struggling to convince other leaders, as allies doubt the United States will help.",
+            "States",
+        ),
+    ],
+)
+def test_a_clause_someone_doubts_is_not_asserted(sentence: str, name: str) -> None:
+    """Whatever the small parser makes of "as X doubt Y will ...", Y does not act in the sentence's own claim."""
+    from qa.mentions import role_of
+    from qa.nlp import parse
+
+    token = next(t for t in parse(sentence) if t.text == name)
+    assert role_of(token) == "embedded"
