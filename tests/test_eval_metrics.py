@@ -16,6 +16,13 @@ HANDMADE = Path(__file__).parent / "data" / "handmade-squad-v2.json"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def qa(*args: str) -> subprocess.CompletedProcess:
+    """Run the `qa` command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_normalisation_follows_the_official_script():
     assert normalize_answer("The  Eiffel-Tower!") == "eiffeltower"
     assert normalize_answer("an apple, a pear") == "apple pear"
@@ -58,13 +65,7 @@ def test_load_squad_rejects_bad_files(tmp_path):
 @pytest.mark.slow
 def test_qa_eval_cli_writes_official_keys(tmp_path):
     out = tmp_path / "figures.json"
-    r = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "eval", str(HANDMADE), "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = qa("eval", str(HANDMADE), "--output", str(out))
     assert r.returncode == 0, r.stderr
     figures = json.loads(out.read_text())
     for key in ("exact", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1", "total"):
@@ -76,13 +77,7 @@ def test_qa_eval_cli_writes_official_keys(tmp_path):
 @pytest.mark.slow
 def test_qa_eval_open_mode_reports_retrieval(tmp_path):
     out = tmp_path / "open.json"
-    r = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "eval", str(HANDMADE), "--open", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    r = qa("eval", str(HANDMADE), "--open", "--output", str(out))
     assert r.returncode == 0, r.stderr
     figures = json.loads(out.read_text())
     for key in ("recall@1", "recall@5", "recall@20", "mrr", "exact", "f1"):
@@ -91,12 +86,6 @@ def test_qa_eval_open_mode_reports_retrieval(tmp_path):
 
 
 def test_qa_eval_cli_bad_file_is_one_line(tmp_path):
-    r = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "eval", str(tmp_path / "nope.json")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = qa("eval", str(tmp_path / "nope.json"))
     assert r.returncode != 0
     assert r.stderr.strip().startswith("qa: error:") and len(r.stderr.strip().splitlines()) == 1
