@@ -205,6 +205,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("QA_API_KEY"):
+        print(
+            f"qa: warning: serving on {args.host} without QA_API_KEY: anyone who can reach it can use it",
+            file=sys.stderr,
+        )
     pipe = _pipeline(args)
     print(f"loading index and models from {pipe.index_dir} ...", file=sys.stderr)
     pipe.warm_up(progress=True)
