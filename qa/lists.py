@@ -25,14 +25,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.store import bm25_tokens
 from qa.aliases import load_aliases, normalise
 from qa.answers import Answer, AskResponse, ListItem, PassageHit
 from qa.grouping import fold_keys
 from qa.list_question import KINDS, QuestionInfo, analyse_question, is_list_question
 from qa.mentions import Mention, find_mentions
 from qa.nlp import parse
-from qa.reader import make_answer
+from qa.reader import make_answer, sentence_relevance
 from qa.retriever import Retrieved
 from qa.stance import StanceReading, clause_stance, relative_stance
 
@@ -75,8 +74,6 @@ class ListSettings:
     stance_window: float = 0.80  # evidence within this share of an item's best decides its stance
     conditional_factor: float = 0.9  # conditional items rank below equally relevant affirmed ones
     loose_factor: float = 0.85  # a mention whose NER label differs from the asked type
-    reader_weight: float = 0.0  # share of a mention's score that is the span reader's probability for it
-    min_reader_probability: float = 0.0  # mentions the reader gives less than this are not answers
 
 
 DEFAULT_SETTINGS = ListSettings()
@@ -138,11 +135,7 @@ def score_sentences(
     sents = _sentences(hits)
     if not sents:
         return []
-    vecs = pipeline.embedder.embed([question] + [s.text for s in sents])
-    cos = vecs[1:] @ vecs[0]
-    q_words = set(bm25_tokens(question))
-    overlap = np.array([len(q_words & set(bm25_tokens(s.text))) / max(1, len(q_words)) for s in sents])
-    rel = 0.8 * cos + 0.2 * overlap
+    rel = sentence_relevance(pipeline.embedder, question, [s.text for s in sents])
     # the reader's own view: its best score for a span inside each sentence
     reader_best: dict[tuple[str, int], float] = {}
     try:
@@ -174,26 +167,6 @@ def _between(pipeline: QAPipeline, a: Sentence, b: Sentence) -> str | None:
         return None
     gap = doc.text[a.end : b.start]
     return gap if not gap.strip() else None
-
-
-def mention_probabilities(
-    pipeline: QAPipeline, question: str, found: list[tuple[Sentence, Mention]]
-) -> dict[tuple[str, int], float]:
-    """The reader's calibrated probability that each mention's span answers the question, keyed by
-    (passage id, document start); empty when the reader cannot score given spans (the sentence reader)."""
-    score = getattr(pipeline.reader, "span_probabilities", None)
-    if score is None:
-        return {}
-    by_hit: dict[str, tuple[Retrieved, list[Mention]]] = {}
-    for s, m in found:
-        by_hit.setdefault(s.hit.passage.id, (s.hit, []))[1].append(m)
-    out: dict[tuple[str, int], float] = {}
-    for pid, (hit, mentions) in by_hit.items():
-        base = hit.passage.start
-        probs = score(question, hit.passage.text, [(m.start - base, m.end - base) for m in mentions])
-        for m, p in zip(mentions, probs):
-            out[(pid, m.start)] = p
-    return out
 
 
 def _question_kind(pipeline: QAPipeline, info: QuestionInfo) -> str:
@@ -261,7 +234,6 @@ def collect_items(
     direct_weight: dict[str, float] = defaultdict(float)
     person_affiliation: dict[str, str] = {}
     found = [(s, m) for s in relevant for m in find_mentions(s.text, s.start, aliases)]
-    reader_p = mention_probabilities(pipeline, question, found) if settings.reader_weight else {}
     for s, m in found:
         if kind == "agent" and m.role == "agent" and m.direct:
             level = "country" if m.country else m.kind
@@ -281,11 +253,6 @@ def collect_items(
             person_affiliation[key] = m.affiliation
         reading = relative_stance(clause_stance(m.token), info.negative)
         score = s.relevance * (1.0 if m.direct else 0.97)
-        if reader_p:
-            p = reader_p.get((s.hit.passage.id, m.start), 0.0)
-            if p < settings.min_reader_probability:
-                continue
-            score = (1 - settings.reader_weight) * score + settings.reader_weight * p
         if m.kind != kind and not (kind in ("country", "agent") and m.country):
             score *= settings.loose_factor
         ev = Evidence(m, s, reading, make_answer(s.hit, m.start, m.end, score))

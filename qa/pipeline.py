@@ -17,6 +17,7 @@ from qa.followup import Turn, followup_focus, rewrite_followup
 from qa.lists import answer_list, is_list_question, narrow_to
 from qa.reader import Reader, SentenceReader
 from qa.retriever import HybridRetriever, Retrieved
+from qa.span_reader import SpanReader, shipped_reader_dir
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -61,15 +62,8 @@ def to_hit(r: Retrieved) -> PassageHit:
 def make_reader(name: str, embedder: Embedder) -> Reader:
     """`span` (the trained reader), `sentence` (the baseline) or `auto` (span when its weights ship)."""
     name = name or os.environ.get("QA_READER", "auto")
-    if name in ("auto", "span"):
-        try:
-            from qa.span_reader import SpanReader, shipped_reader_dir
-        except ImportError:
-            if name == "span":
-                raise
-        else:
-            if name == "span" or shipped_reader_dir() is not None:
-                return SpanReader()
+    if name == "span" or (name == "auto" and shipped_reader_dir() is not None):
+        return SpanReader()
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)
     raise QueryError(f"unknown reader {name!r} (choose span, sentence or auto)")

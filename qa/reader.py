@@ -6,7 +6,6 @@ baseline: it returns the sentences of the passages that best answer the question
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -59,7 +58,13 @@ def make_answer(hit: Retrieved, start: int, end: int, score: float) -> Answer:
     )
 
 
-_TRAIL = re.compile(r"[\s\"'“”«»]+$")
+def sentence_relevance(embedder: Embedder, question: str, texts: list[str]) -> np.ndarray:
+    """How well each text matches the question: 0.8 x embedding cosine + 0.2 x share of question words it holds."""
+    vecs = embedder.embed([question] + texts)
+    cos = vecs[1:] @ vecs[0]
+    q_words = set(bm25_tokens(question))
+    overlap = np.array([len(q_words & set(bm25_tokens(t))) / max(1, len(q_words)) for t in texts], dtype=np.float32)
+    return 0.8 * cos + 0.2 * overlap
 
 
 class SentenceReader:
@@ -81,11 +86,7 @@ class SentenceReader:
             return []
         cands = list(seen.values())
         texts = [h.passage.text[s - h.passage.start : e - h.passage.start] for h, s, e in cands]
-        vecs = self.embedder.embed([question] + texts)
-        cos = vecs[1:] @ vecs[0]
-        q_words = set(bm25_tokens(question))
-        overlap = np.array([len(q_words & set(bm25_tokens(t))) / max(1, len(q_words)) for t in texts], dtype=np.float32)
-        scores = 0.8 * cos + 0.2 * overlap
+        scores = sentence_relevance(self.embedder, question, texts)
         order = np.argsort(-scores)
         out = []
         for i in order[:top_k]:

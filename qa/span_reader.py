@@ -232,45 +232,6 @@ class SpanReader:
     def probability(self, c: SpanCandidate) -> float:
         return self.calibration.probability(c)
 
-    def span_probabilities(self, question: str, text: str, spans: Sequence[tuple[int, int]]) -> list[float]:
-        """Calibrated probability that each given `[start, end)` span of `text` answers `question`.
-
-        Scores spans found by other means (e.g. named entities for a list question) with the reader's own
-        start/end logits: the best over the windows that hold the whole span; 0 where none does.
-        """
-        import torch
-
-        self.warm_up()
-        if not spans:
-            return []
-        enc = self._tokenizer(
-            question, text, truncation="only_second", max_length=self.max_length, stride=self.stride,
-            return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
-        )  # fmt: skip
-        n = len(enc["input_ids"])
-        ids, types, mask = pad_windows(enc["input_ids"], enc["token_type_ids"])
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            res = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-        starts, ends = res.start_logits.float().numpy(), res.end_logits.float().numpy()
-        best = [0.0] * len(spans)
-        for w in range(n):
-            seq = enc.sequence_ids(w)
-            offsets = enc["offset_mapping"][w]
-            ctx = [t for t, s in enumerate(seq) if s == 1]
-            if not ctx:
-                continue
-            null = float(starts[w, 0] + ends[w, 0])
-            for k, (a, b) in enumerate(spans):
-                if not (offsets[ctx[0]][0] <= a and b <= offsets[ctx[-1]][1]):
-                    continue
-                s_tok = next((t for t in ctx if offsets[t][1] > a), None)
-                e_tok = next((t for t in reversed(ctx) if offsets[t][0] < b), None)
-                if s_tok is None or e_tok is None or e_tok < s_tok:
-                    continue
-                c = SpanCandidate(a, b, float(starts[w, s_tok] + ends[w, e_tok]), null)
-                best[k] = max(best[k], self.probability(c))
-        return best
-
     # ---- the Reader interface -------------------------------------------------------------------
     def candidates(self, question: str, passages: Sequence[Retrieved]) -> list[Answer]:
         """Every span the windows propose, as Answers with calibrated scores (not merged, not thresholded)."""
