@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.datelines import split_dateline
+
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
@@ -33,6 +35,7 @@ class Document:
     url: str = ""
     date: str = ""
     source: str = ""
+    dateline: str = ""  # "KABUL, Afghanistan (CNN)": cut from the text at ingest (see index.datelines)
     id: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -121,9 +124,11 @@ def _record_to_document(rec: Any, where: str) -> Document:
     text = rec.get("text")
     if not isinstance(text, str) or not text.strip():
         raise DocumentError(f"{where}: record has no non-empty 'text' string")
-    extra = {k: v for k, v in rec.items() if k not in ("text", "title", "url", "date", "id")}
+    extra = {k: v for k, v in rec.items() if k not in ("text", "title", "url", "date", "id", "dateline")}
+    dateline, body = split_dateline(_clean(text))
     return Document(
-        text=_clean(text),
+        text=body,
+        dateline=str(rec.get("dateline") or dateline),
         title=str(rec.get("title") or ""),
         url=str(rec.get("url") or ""),
         date=str(rec.get("date") or ""),
@@ -169,6 +174,7 @@ def load_file(path: str | Path) -> list[Document]:
     else:
         meta, body = _split_front_matter(raw.replace("\r\n", "\n").replace("\r", "\n"))
         text, title = _clean(body), meta.pop("title", "")
+    dateline, text = split_dateline(text)
     if not text:
         raise DocumentError(f"{path}: no text in file")
     return [
@@ -178,6 +184,7 @@ def load_file(path: str | Path) -> list[Document]:
             url=meta.pop("url", ""),
             date=meta.pop("date", ""),
             source=str(path),
+            dateline=dateline,
             meta=meta,
         )
     ]

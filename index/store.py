@@ -73,6 +73,7 @@ class IndexStore:
         self._by_id: dict[str, int] = {}
         self.vectors = faiss.IndexFlatIP(embedder.dimension)
         self._bm25 = None
+        self._title_bm25 = None
         self.manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dimension, asdict(splitter))
 
     # ---- building -------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ class IndexStore:
         if len(vecs):
             self.vectors.add(vecs)
         self._bm25 = None
+        self._title_bm25 = None
         self.manifest.documents = len(self.documents)
         self.manifest.passages = len(self.passages)
         self.manifest.updated = time.time()
@@ -108,6 +110,21 @@ class IndexStore:
             bm.index([bm25_tokens(p.text) or ["\x00"] for p in self.passages], show_progress=False)
             self._bm25 = bm
         return self._bm25
+
+    @property
+    def title_bm25(self):
+        """BM25 over document titles (and datelines), derived from the documents: built on first use."""
+        if self._title_bm25 is None and self.documents:
+            import bm25s
+
+            ids = list(self.documents)
+            bm = bm25s.BM25()
+            bm.index(
+                [bm25_tokens(f"{self.documents[i].title} {self.documents[i].dateline}") or ["\x00"] for i in ids],
+                show_progress=False,
+            )
+            self._title_bm25 = (bm, ids)
+        return self._title_bm25
 
     # ---- lookup ---------------------------------------------------------------------------------
     def passage(self, passage_id: str) -> Passage:
@@ -129,6 +146,16 @@ class IndexStore:
         k = min(k, len(self.passages))
         rows, scores = self.bm25.retrieve([toks], k=k, show_progress=False, n_threads=1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+    def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(document id, BM25 score) for up to k documents whose title shares a word with the query."""
+        toks = bm25_tokens(query)
+        if not self.documents or not toks:
+            return []
+        bm, ids = self.title_bm25
+        k = min(k, len(ids))
+        rows, scores = bm.retrieve([toks], k=k, show_progress=False, n_threads=1)
+        return [(ids[int(r)], float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
 
     # ---- persistence ----------------------------------------------------------------------------
     @staticmethod

@@ -222,7 +222,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.lists:
         from qa.list_eval import run_list_eval_cli
 
-        args.lists = args.file
+        if len(args.file) != 1:
+            raise ValueError("--lists takes one FILE")
+        args.lists = args.file[0]
         return run_list_eval_cli(args)
     from qa.evaluate import run_eval_cli
 
@@ -269,9 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="evaluate on a SQuAD-format file (or list questions, with --lists)")
-    s.add_argument("file", help="SQuAD v1.1/v2.0 JSON, or with --lists a list-question gold file")
+    s.add_argument("file", nargs="+", help="SQuAD v1.1/v2.0 JSON files, or with --lists a list-question gold file")
     s.add_argument("--lists", action="store_true", help="FILE holds list questions with gold items")
     s.add_argument("--open", action="store_true", help="index the file's paragraphs and retrieve")
+    s.add_argument("--corpus", metavar="FILE", help="open mode: also index every paragraph of this SQuAD file")
+    s.add_argument(
+        "--off-topic", metavar="CORPUS",
+        help="ask FILE's questions over CORPUS (a SQuAD file or articles) that lacks their answers",
+    )  # fmt: skip
     s.add_argument("--limit", type=int, default=0, help="evaluate the first N questions only")
     s.add_argument("--sample", type=int, default=0, help="evaluate a seeded random sample of N questions")
     s.add_argument("--output", help="write the figures as JSON to this file")

@@ -1,9 +1,12 @@
 """`qa eval`: SQuAD-format evaluation of the reader (gold paragraph) and of open retrieval + reading.
 
-Reader mode reads each question with its gold paragraph and reports the official EM/F1 (with HasAns and
-NoAns figures for v2.0 files). Open mode (`--open`) indexes every paragraph of the file as a document,
-asks every question, and reports retrieval recall@1/5/20 and MRR (of the gold paragraph) plus end-to-end
-EM/F1. Keys follow the official SQuAD scripts (`exact`, `f1`, `HasAns_exact`, `NoAns_f1`, …).
+Reader mode reads each question with its gold paragraph; open mode (`--open`) indexes every paragraph of the
+file as a document, asks every question, and adds retrieval recall@1/5/20 and MRR of the gold paragraph.
+Two answers are scored per question: the *forced* one (the best span, however low its score: the top-level
+official keys `exact`, `f1`, `HasAns_*`, `NoAns_*`) and the *served* one (what `POST /ask` returns: the best
+span only when its calibrated score clears the threshold; under `served`, with `no_answer_rate`, the share of
+answerable questions answered with nothing). `--off-topic CORPUS` asks the file's questions over another
+corpus that does not hold their answers and reports how many get "no answer".
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from index.embedder import Embedder
 from index.store import IndexStore
 from qa.reader import Reader
 from qa.retriever import HybridRetriever, Retrieved
-from qa.squad import SquadQuestion, best_over_golds, load_squad
+from qa.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
 
 RECALL_AT = (1, 5, 20)
 
@@ -54,13 +57,41 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _prediction(reader: Reader, question: str, hits: list[Retrieved], abstain: bool) -> str:
-    """The best answer's text; with `abstain` False (SQuAD 1.1) the best span even below the threshold."""
-    if not abstain and hasattr(reader, "candidates"):
+def summarize_served(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The served figures: EM/F1 with abstention, the no-answer rate on answerable questions, NoAns accuracy."""
+
+    def pct(xs: list[float]) -> float:
+        return round(100.0 * sum(xs) / len(xs), 2) if xs else 0.0
+
+    served = [{**r, "exact": r["served_exact"], "f1": r["served_f1"], "prediction": r["served"]} for r in rows]
+    out = summarize(served)
+    has = [r for r in served if r["has_ans"]]
+    out["no_answer_rate"] = pct([float(not r["prediction"]) for r in has])
+    out.pop("HasAns_answered", None)
+    return out
+
+
+def _row(q: SquadQuestion, forced: str, served: str) -> dict[str, Any]:
+    em, f1 = best_over_golds(forced, q.answers)
+    sem, sf1 = best_over_golds(served, q.answers)
+    return {
+        "id": q.id, "exact": em, "f1": f1, "has_ans": bool(q.answers), "prediction": forced,
+        "served": served, "served_exact": sem, "served_f1": sf1,
+    }  # fmt: skip
+
+
+def _forced_and_served(reader: Reader, question: str, hits: list[Retrieved]) -> tuple[str, str]:
+    """The best answer's text regardless of score, and the text `POST /ask` would serve ("" = no answer)."""
+    threshold = getattr(reader, "threshold", None)
+    if threshold is not None and hasattr(reader, "candidates"):
         cands = reader.candidates(question, hits)
-        return max(cands, key=lambda a: a.score).text if cands else ""
+        if not cands:
+            return "", ""
+        best = max(cands, key=lambda a: a.score)
+        return best.text, best.text if best.score >= threshold else ""
     answers = reader.read(question, hits, top_k=1)
-    return answers[0].text if answers else ""
+    text = answers[0].text if answers else ""
+    return text, text
 
 
 def _as_hit(q: SquadQuestion, doc: Document) -> Retrieved:
@@ -71,7 +102,7 @@ def _as_hit(q: SquadQuestion, doc: Document) -> Retrieved:
     return Retrieved(passage=p, score=1.0, title=q.title)
 
 
-def eval_reader(questions: list[SquadQuestion], reader: Reader, abstain: bool, batch: int = 64) -> dict[str, Any]:
+def eval_reader(questions: list[SquadQuestion], reader: Reader, batch: int = 64) -> dict[str, Any]:
     """Each question with its gold paragraph. Span readers are run in batches of question/paragraph pairs."""
     rows = []
     docs = {q.paragraph_index: Document(text=q.context, title=q.title) for q in questions}
@@ -81,43 +112,48 @@ def eval_reader(questions: list[SquadQuestion], reader: Reader, abstain: bool, b
         chunk = questions[lo : lo + batch]
         if predict is not None:
             preds = predict([(q.question, q.context) for q in chunk])
-            texts = []
+            pairs = []
             for q, cands in zip(chunk, preds):
-                best = max(cands, key=reader.probability, default=None)  # type: ignore[attr-defined]
-                keep = best is not None and (not abstain or reader.probability(best) >= reader.threshold)  # type: ignore[attr-defined]
-                texts.append(q.context[best.start : best.end] if keep else "")
+                ranked = reader.spans(q.question, q.context, cands)  # type: ignore[attr-defined]
+                if not ranked:
+                    pairs.append(("", ""))
+                    continue
+                s, e, p = ranked[0]
+                text = q.context[s:e]
+                pairs.append((text, text if p >= reader.threshold else ""))  # type: ignore[attr-defined]
         else:
-            texts = [_prediction(reader, q.question, [_as_hit(q, docs[q.paragraph_index])], abstain) for q in chunk]
-        for q, text in zip(chunk, texts):
-            em, f1 = best_over_golds(text, q.answers)
-            rows.append({"id": q.id, "exact": em, "f1": f1, "has_ans": bool(q.answers), "prediction": text})
+            pairs = [_forced_and_served(reader, q.question, [_as_hit(q, docs[q.paragraph_index])]) for q in chunk]
+        rows += [_row(q, forced, served) for q, (forced, served) in zip(chunk, pairs)]
         bar.update(len(chunk))
     bar.close()
-    return summarize(rows)
+    return {**summarize(rows), "served": summarize_served(rows)}
+
+
+def _open_store(docs: list[Document], embedder: Embedder, index_dir: Path | None) -> IndexStore:
+    if index_dir and IndexStore.exists(index_dir):
+        return IndexStore.load(index_dir, embedder)
+    store = IndexStore(embedder)
+    store.add(docs, progress=True)
+    if index_dir:
+        store.save(index_dir)
+    return store
 
 
 def eval_open(
     questions: list[SquadQuestion],
     reader: Reader,
     embedder: Embedder,
-    abstain: bool,
     top_k: int = 5,
     index_dir: Path | None = None,
     corpus: list[SquadQuestion] | None = None,
 ) -> dict[str, Any]:
-    """Index every paragraph (of `corpus`, default the questions') as a document, retrieve for every
-    question, and read the top `top_k` passages."""
-    docs: dict[int, Document] = {}
-    for q in corpus or questions:
-        docs.setdefault(q.paragraph_index, Document(text=q.context, title=q.title))
+    """Index every paragraph of `corpus` and of the questions as a document, retrieve for every question,
+    and read the top `top_k` passages."""
+    docs: dict[str, Document] = {}
+    for q in [*(corpus or []), *questions]:
+        docs.setdefault(q.context, Document(text=q.context, title=q.title))
     t0 = time.time()
-    if index_dir and IndexStore.exists(index_dir):
-        store = IndexStore.load(index_dir, embedder)
-    else:
-        store = IndexStore(embedder)
-        store.add(list(docs.values()), progress=True)
-        if index_dir:
-            store.save(index_dir)
+    store = _open_store(list(docs.values()), embedder, index_dir)
     index_seconds = time.time() - t0
     retriever = HybridRetriever(store)
     vectors = embedder.embed([q.question for q in questions], progress=False)
@@ -126,22 +162,79 @@ def eval_open(
     rr = 0.0
     rows = []
     for q, v in tqdm(list(zip(questions, vectors)), desc="asking", unit="q", file=sys.stderr):
-        hits = retriever.retrieve(q.question, depth, vector=v)
-        gold = docs[q.paragraph_index].id
+        hits = retriever.retrieve(q.question, max(depth, top_k), vector=v)
+        gold = docs[q.context].id
         rank = next((i for i, h in enumerate(hits, 1) if h.passage.document_id == gold), None)
         if rank is not None:
             rr += 1.0 / rank
             for k in RECALL_AT:
                 hits_at[k] += rank <= k
-        text = _prediction(reader, q.question, hits[:top_k], abstain)
-        em, f1 = best_over_golds(text, q.answers)
-        rows.append({"id": q.id, "exact": em, "f1": f1, "has_ans": bool(q.answers), "prediction": text})
+        rows.append(_row(q, *_forced_and_served(reader, q.question, hits[:top_k])))
     n = max(1, len(questions))
     out = summarize(rows)
+    out["served"] = summarize_served(rows)
     out.update({f"recall@{k}": round(100.0 * hits_at[k] / n, 2) for k in RECALL_AT})
     out["mrr"] = round(rr / n, 4)
     out.update(documents=len(store.documents), passages=len(store.passages), index_seconds=round(index_seconds, 1))
     return out
+
+
+def off_topic_questions(questions: list[SquadQuestion], corpus_docs: list[Document]) -> list[SquadQuestion]:
+    """The questions none of whose gold answers occurs anywhere in the corpus (after SQuAD normalisation)."""
+    texts = [normalize_answer(d.text) for d in corpus_docs]
+    out = []
+    for q in questions:
+        golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+        if golds and not any(g in t for g in golds for t in texts):
+            out.append(q)
+    return out
+
+
+def corpus_documents(path: Path) -> list[Document]:
+    """The documents of `--off-topic CORPUS`: every paragraph of a SQuAD file, or the articles under a path."""
+    if path.is_file() and path.suffix == ".json":
+        try:
+            qs = load_squad(path)
+        except ValueError:
+            qs = []
+        if qs:
+            docs: dict[int, Document] = {}
+            for q in qs:
+                docs.setdefault(q.paragraph_index, Document(text=q.context, title=q.title))
+            return list(docs.values())
+    from index.documents import load_documents
+
+    return load_documents([path])
+
+
+def eval_off_topic(
+    questions: list[SquadQuestion],
+    corpus_docs: list[Document],
+    reader: Reader,
+    embedder: Embedder,
+    top_k: int = 5,
+    index_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Ask questions over a corpus that does not hold their answers: the share answered with "no answer"."""
+    questions = off_topic_questions(questions, corpus_docs)
+    store = _open_store(corpus_docs, embedder, index_dir)
+    retriever = HybridRetriever(store)
+    vectors = embedder.embed([q.question for q in questions], progress=False)
+    abstained = 0
+    wrongly = []
+    for q, v in tqdm(list(zip(questions, vectors)), desc="off-topic", unit="q", file=sys.stderr):
+        _, served = _forced_and_served(reader, q.question, retriever.retrieve(q.question, top_k, vector=v))
+        abstained += not served
+        if served and len(wrongly) < 10:
+            wrongly.append({"question": q.question, "answer": served})
+    n = max(1, len(questions))
+    return {
+        "total": len(questions),
+        "served": {"abstain_rate": round(100.0 * abstained / n, 2)},
+        "answered_examples": wrongly,
+        "documents": len(store.documents),
+        "passages": len(store.passages),
+    }
 
 
 def print_table(figures: dict[str, Any], title: str) -> None:
@@ -151,39 +244,73 @@ def print_table(figures: dict[str, Any], title: str) -> None:
         print(f"  {k:<{width}}  {v}")
 
 
-def run_eval_cli(args: argparse.Namespace) -> int:
-    """Entry point of `qa eval FILE [--open] [--limit N] [--output F] [--reader R] [--top-k K]`."""
-    from qa.pipeline import make_reader
-
-    corpus = load_squad(args.file)
-    if not corpus:
-        raise ValueError(f"{args.file} holds no questions")
-    questions = corpus[: args.limit] if args.limit else corpus
-    if getattr(args, "sample", 0) and args.sample < len(questions):
+def _select(questions: list[SquadQuestion], limit: int, sample: int) -> list[SquadQuestion]:
+    if limit:
+        questions = questions[:limit]
+    if sample and sample < len(questions):
         import random
 
-        questions = sorted(random.Random(13).sample(questions, args.sample), key=lambda q: q.paragraph_index)
-    abstain = any(q.is_impossible for q in corpus)
+        questions = sorted(random.Random(13).sample(questions, sample), key=lambda q: q.paragraph_index)
+    return questions
+
+
+def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder: Embedder) -> dict[str, Any]:
+    """The figures of one SQuAD-format file in the mode `args` asks for."""
+    corpus = load_squad(file)
+    if not corpus:
+        raise ValueError(f"{file} holds no questions")
+    questions = _select(corpus, args.limit, getattr(args, "sample", 0))
+    index_dir = Path(args.index) if args.index else None
+    t0 = time.time()
+    if getattr(args, "off_topic", None):
+        docs = corpus_documents(Path(args.off_topic))
+        figures = eval_off_topic(questions, docs, reader, embedder, top_k=args.top_k, index_dir=index_dir)
+        mode = "off-topic"
+        figures["corpus"] = str(args.off_topic)
+    elif args.open:
+        if getattr(args, "corpus", None):
+            corpus = [*corpus, *load_squad(args.corpus)]
+        figures = eval_open(questions, reader, embedder, top_k=args.top_k, corpus=corpus, index_dir=index_dir)
+        mode = "open"
+    else:
+        figures = eval_reader(questions, reader)
+        mode = "reader"
+    figures["seconds"] = round(time.time() - t0, 1)
+    figures["reader"] = type(reader).__name__
+    figures["threshold"] = getattr(reader, "threshold", None)
+    figures["mode"] = mode
+    figures["file"] = str(file)
+    return figures
+
+
+def print_figures(figures: dict[str, Any]) -> None:
+    title = f"{Path(figures['file']).name}: {figures['mode']} mode, {figures['total']} questions"
+    flat = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
+    print_table(flat, title)
+    print_table(figures["served"], "  served (what POST /ask returns):")
+
+
+def run_eval_cli(args: argparse.Namespace) -> int:
+    """Entry point of `qa eval FILE [FILE ...] [--open | --off-topic CORPUS] [--limit N] [--output F] ...`."""
+    from qa.pipeline import make_reader
+
+    files = args.file if isinstance(args.file, list) else [args.file]
+    for f in files:  # before loading models: a wrong path fails at once
+        load_squad(f)
+    if len(files) > 1 and args.index and not getattr(args, "off_topic", None):
+        raise ValueError("--index keeps one corpus's index: give one FILE with it (or use --off-topic)")
     embedder = Embedder()
     reader = make_reader(args.reader or "auto", embedder)
     reader.warm_up()
-    t0 = time.time()
-    if args.open:
-        figures = eval_open(
-            questions, reader, embedder, abstain, top_k=args.top_k, corpus=corpus,
-            index_dir=Path(args.index) if args.index else None,
-        )  # fmt: skip
-    else:
-        figures = eval_reader(questions, reader, abstain)
-    figures["seconds"] = round(time.time() - t0, 1)
-    figures["reader"] = type(reader).__name__
-    figures["mode"] = "open" if args.open else "reader"
-    figures["file"] = str(args.file)
-    print_table(figures, f"{Path(args.file).name}: {figures['mode']} mode, {len(questions)} questions")
+    results = []
+    for f in files:
+        figures = evaluate_file(args, f, reader, embedder)
+        print_figures(figures)
+        results.append(figures)
     if args.output:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as f:
-            json.dump(figures, f, indent=2)
-        Path(f.name).replace(out)
+        with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
+            json.dump(results[0] if len(results) == 1 else {"results": results}, fh, indent=2)
+        Path(fh.name).replace(out)
     return 0

@@ -1,4 +1,7 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused with reciprocal rank fusion."""
+"""Hybrid retrieval: dense (FAISS) and BM25 passage rankings fused with reciprocal rank fusion, plus
+document-level evidence: a document whose title matches the question, or several of whose passages rank
+well, lifts all its passages (a story's answer often sits in a passage that shares few words with the question).
+"""
 
 from __future__ import annotations
 
@@ -33,11 +36,20 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 
 class HybridRetriever:
-    """Top-k passages for a question from dense and sparse search over one `IndexStore`."""
+    """Top-k passages for a question from dense and sparse search over one `IndexStore`.
 
-    def __init__(self, store: IndexStore, candidates: int = 50) -> None:
+    A passage's score is its fused rank score, plus `doc_weight` times the best fused score among the other candidate
+    passages of its document (a long story that matches in several places), plus `title_weight` times the
+    reciprocal rank of its document's title match (0 turns either off).
+    """
+
+    def __init__(
+        self, store: IndexStore, candidates: int = 50, doc_weight: float = 0.0, title_weight: float = 0.25
+    ) -> None:
         self.store = store
         self.candidates = candidates
+        self.doc_weight = doc_weight
+        self.title_weight = title_weight
 
     def retrieve(self, question: str, top_k: int = 5, vector: np.ndarray | None = None) -> list[Retrieved]:
         if not self.store.passages:
@@ -48,9 +60,24 @@ class HybridRetriever:
         dense = self.store.dense_search(vector, n)
         sparse = self.store.sparse_search(question, n)
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in sparse]])
+        doc_of = {r: self.store.passages[r].document_id for r in fused}
+        bonus: dict[int, float] = {}
+        if self.doc_weight:  # evidence from the OTHER candidate passages of the same document
+            top2: dict[str, list[float]] = {}
+            for r, f in fused.items():
+                top2[doc_of[r]] = sorted([*top2.get(doc_of[r], []), f], reverse=True)[:2]
+            for r, f in fused.items():
+                best, *second = top2[doc_of[r]]
+                sibling = best if f < best else (second[0] if second else 0.0)
+                bonus[r] = self.doc_weight * sibling
+        title_bonus: dict[str, float] = {}
+        if self.title_weight:
+            for i, (d, _) in enumerate(self.store.title_search(question, n), 1):
+                title_bonus[d] = self.title_weight / (RRF_K + i)
+        score = {r: f + bonus.get(r, 0.0) + title_bonus.get(doc_of[r], 0.0) for r, f in fused.items()}
         dense_s = dict(dense)
         sparse_s = dict(sparse)
-        best = sorted(fused, key=lambda r: (-fused[r], -dense_s.get(r, -1.0)))[:top_k]
+        best = sorted(score, key=lambda r: (-score[r], -dense_s.get(r, -1.0)))[:top_k]
         out = []
         for r in best:
             p = self.store.passages[r]
@@ -59,7 +86,7 @@ class HybridRetriever:
             out.append(
                 Retrieved(
                     passage=p,
-                    score=fused[r],
+                    score=score[r],
                     dense=dense_s[r],
                     sparse=sparse_s.get(r, 0.0),
                     title=self.store.documents[p.document_id].title,

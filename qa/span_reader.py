@@ -21,6 +21,7 @@ import numpy as np
 from qa.answers import Answer
 from qa.reader import make_answer
 from qa.retriever import Retrieved
+from qa.spans import trim_span
 from qa.squad import normalize_answer
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
@@ -232,6 +233,16 @@ class SpanReader:
     def probability(self, c: SpanCandidate) -> float:
         return self.calibration.probability(c)
 
+    def spans(self, question: str, text: str, cands: Sequence[SpanCandidate]) -> list[tuple[int, int, float]]:
+        """(start, end, calibrated probability) of the minimal answer spans in `text`, best first."""
+        out = []
+        for c in cands:
+            if c.end > c.start:
+                s, e = trim_span(question, text, c.start, c.end)
+                out.append((s, e, self.probability(c)))
+        out.sort(key=lambda t: -t[2])
+        return out
+
     # ---- the Reader interface -------------------------------------------------------------------
     def candidates(self, question: str, passages: Sequence[Retrieved]) -> list[Answer]:
         """Every span the windows propose, as Answers with calibrated scores (not merged, not thresholded)."""
@@ -239,9 +250,8 @@ class SpanReader:
         out = []
         for hit, cands in zip(passages, preds):
             base = hit.passage.start
-            for c in cands:
-                if c.end > c.start:
-                    out.append(make_answer(hit, base + c.start, base + c.end, self.probability(c)))
+            for s, e, p in self.spans(question, hit.passage.text, cands):
+                out.append(make_answer(hit, base + s, base + e, p))
         return out
 
     def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:

@@ -1,9 +1,9 @@
-"""Fine-tune the span reader: a start/end (and no-answer) head on all-MiniLM-L6-v2, trained on SQuAD 1.1.
+"""Fine-tune the span reader: a start/end (and no-answer) head on all-MiniLM-L6-v2, over a mixture of QA sets.
 
-Unanswerable examples are made by pairing training questions with paragraphs that do not hold their
-answer (same article first: the hard negatives). Training fits a CPU budget: the learning-rate schedule
-runs on max(step progress, time progress), so a slowed run still decays to zero and ends on time.
-Checkpoints are written atomically; a rerun with the same arguments resumes where it stopped.
+The mixture and its unanswerable examples come from `qa.mixture`. A run may start from earlier weights
+(`--init-from`), so training proceeds in chunks, each with its own warm-up and decay. Training fits a CPU
+budget: the learning-rate schedule runs on max(step progress, time progress), so a slowed run still decays
+to zero and ends on time. Checkpoints are written atomically; a rerun with the same arguments resumes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.squad import SquadQuestion, load_squad, normalize_answer
+from qa.mixture import DEFAULT_SOURCES, TrainExample, build_mixture
 
 log = logging.getLogger("qa.train")
 
@@ -28,7 +28,8 @@ log = logging.getLogger("qa.train")
 class TrainConfig:
     """Everything that determines a training run (recorded in the model card)."""
 
-    data: str = "../shared/data/squad11-train.json"
+    sources: str = ",".join(DEFAULT_SOURCES)  # FILE[*WEIGHT],... (see qa.mixture)
+    init_from: str = ""  # weights to continue from ("": the base encoder)
     output: str = "qa/models/reader"
     workdir: str = "runs/reader"
     max_length: int = 256
@@ -39,68 +40,15 @@ class TrainConfig:
     weight_decay: float = 0.01
     epochs: float = 1.0
     max_questions: int = 0  # 0: all
-    heldout_articles: int = 12
-    neg_same_article: float = 0.12
+    neg_cut_sentence: float = 0.2
+    neg_same_article: float = 0.08
     neg_other_article: float = 0.04
     time_budget_min: float = 0.0  # 0: no time cap
     seed: int = 13
     threads: int = 0  # 0: torch default
     bf16: bool = True
     checkpoint_every_min: float = 8.0
-
-
-@dataclass(frozen=True)
-class TrainExample:
-    question: str
-    context: str
-    answer_start: int  # -1: no answer in this context
-    answer_text: str
-
-
-def split_heldout(
-    questions: list[SquadQuestion], n_articles: int, seed: int
-) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
-    """Split by article so held-out questions never share a paragraph (or an article) with training ones."""
-    titles = sorted({q.title for q in questions})
-    random.Random(seed).shuffle(titles)
-    held = set(titles[:n_articles])
-    return [q for q in questions if q.title not in held], [q for q in questions if q.title in held]
-
-
-def make_examples(questions: list[SquadQuestion], neg_same: float, neg_other: float, seed: int) -> list[TrainExample]:
-    """Positive examples plus negatives: the question paired with a paragraph that lacks its answer."""
-    rng = random.Random(seed)
-    by_title: dict[str, list[str]] = {}
-    for q in questions:
-        paras = by_title.setdefault(q.title, [])
-        if not paras or paras[-1] != q.context:
-            paras.append(q.context)
-    titles = list(by_title)
-    normalized: dict[str, str] = {}
-    out: list[TrainExample] = []
-    for q in questions:
-        if q.answers:
-            out.append(TrainExample(q.question, q.context, q.answer_starts[0], q.answers[0]))
-        golds = [normalize_answer(a) for a in q.answers]
-
-        def lacks_answer(ctx: str) -> bool:
-            norm = normalized.get(ctx)
-            if norm is None:
-                norm = normalized[ctx] = normalize_answer(ctx)
-            return ctx != q.context and not any(g and g in norm for g in golds)
-
-        r = rng.random()
-        if r < neg_same:
-            candidates = [c for c in by_title[q.title] if lacks_answer(c)]
-            if candidates:
-                out.append(TrainExample(q.question, rng.choice(candidates), -1, ""))
-        elif r < neg_same + neg_other:
-            other = rng.choice(titles)
-            if other != q.title:
-                ctx = rng.choice(by_title[other])
-                if lacks_answer(ctx):
-                    out.append(TrainExample(q.question, ctx, -1, ""))
-    return out
+    strip_question_mark: float = 0.15
 
 
 def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, stride: int) -> dict:
@@ -205,6 +153,18 @@ def _same_run(saved: dict, current: dict) -> bool:
     }
 
 
+def _previous_training(init_from: str) -> list[dict]:
+    """The training history of the weights a run starts from (their training.json, chained)."""
+    if not init_from:
+        return []
+    f = Path(init_from) / "training.json"
+    if not f.exists():
+        return []
+    meta = json.loads(f.read_text())
+    earlier = meta.pop("previous", [])
+    return [*earlier, meta]
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     import torch
 
@@ -230,25 +190,27 @@ def train(cfg: TrainConfig) -> Path:
     base = encoder_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
 
-    questions = load_squad(cfg.data)
-    train_qs, held_qs = split_heldout(questions, cfg.heldout_articles, cfg.seed)
-    if cfg.max_questions and cfg.max_questions < len(train_qs):
-        train_qs = random.Random(cfg.seed).sample(train_qs, cfg.max_questions)
-        train_qs.sort(key=lambda q: q.paragraph_index)
-    examples = make_examples(train_qs, cfg.neg_same_article, cfg.neg_other_article, cfg.seed)
+    examples, source_stats = build_mixture(
+        [x for x in cfg.sources.split(",") if x.strip()],
+        cfg.neg_cut_sentence,
+        cfg.neg_same_article,
+        cfg.neg_other_article,
+        cfg.seed,
+        cfg.strip_question_mark,
+        cfg.max_questions,
+    )
     t0 = time.time()
     feats = encode_examples(tokenizer, examples, cfg.max_length, cfg.stride)
     lengths = [len(x) for x in feats["input_ids"]]
     batches = make_batches(lengths, cfg.batch_size, cfg.seed, cfg.epochs)
     n_neg = sum(e.answer_start < 0 for e in examples)
     log.info(
-        "%d train questions (%d held-out in %d articles), %d examples (%d negatives), %d windows, "
-        "mean length %.0f, %d steps; tokenised in %.0fs",
-        len(train_qs), len(held_qs), cfg.heldout_articles, len(examples), n_neg, len(lengths),
+        "sources %s; %d examples (%d negatives), %d windows, mean length %.0f, %d steps; tokenised in %.0fs",
+        json.dumps(source_stats), len(examples), n_neg, len(lengths),
         sum(lengths) / len(lengths), len(batches), time.time() - t0,
     )  # fmt: skip
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(cfg.init_from or base, dtype=torch.float32)
     no_decay = ("bias", "LayerNorm.weight")
     params = [
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
@@ -330,12 +292,13 @@ def train(cfg: TrainConfig) -> Path:
         "config": asdict(cfg),
         "steps_done": step,
         "steps_planned": total,
-        "train_questions": len(train_qs),
+        "sources": source_stats,
         "train_examples": len(examples),
         "negative_examples": n_neg,
         "train_windows": len(lengths),
+        "windows_seen": sum(len(b) for b in batches[:step]),
         "training_minutes": round(elapsed() / 60, 1),
-        "heldout_titles": sorted({q.title for q in held_qs}),
+        "previous": _previous_training(cfg.init_from),
     }
     (tmp_dir / "training.json").write_text(json.dumps(meta, indent=2))
     if out_dir.exists():
@@ -373,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     if calibrate_after:
         from qa.calibrate import calibrate
 
-        calibrate(out, cfg.data)
+        calibrate(out)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,12 @@ def test_qa_eval_cli_writes_official_keys(tmp_path):
         assert key in figures
     assert figures["total"] == 4
     assert "exact" in r.stdout and "f1" in r.stdout
+    served = figures["served"]
+    for key in ("exact", "f1", "no_answer_rate", "HasAns_f1", "NoAns_exact", "total"):
+        assert key in served
+    assert served["NoAns_total"] == 1 and 0 <= served["no_answer_rate"] <= 100
+    assert figures["NoAns_exact"] == 0.0, "the forced answer never abstains"
+    assert "served" in r.stdout
 
 
 @pytest.mark.slow
@@ -83,6 +89,22 @@ def test_qa_eval_open_mode_reports_retrieval(tmp_path):
     for key in ("recall@1", "recall@5", "recall@20", "mrr", "exact", "f1"):
         assert key in figures
     assert figures["recall@1"] == 100.0  # a single paragraph: it is always ranked first
+    assert {"exact", "f1", "no_answer_rate"} <= set(figures["served"])
+
+
+@pytest.mark.slow
+def test_qa_eval_takes_several_files_and_off_topic_corpora(tmp_path):
+    out = tmp_path / "two.json"
+    r = qa("eval", str(HANDMADE), str(HANDMADE), "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    results = json.loads(out.read_text())["results"]
+    assert len(results) == 2 and results[0]["f1"] == results[1]["f1"]
+    out = tmp_path / "off.json"
+    r = qa("eval", str(HANDMADE), "--off-topic", str(ROOT / "seeds"), "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(out.read_text())
+    assert figures["mode"] == "off-topic" and figures["total"] == 2  # "Paris" is in the seed: that one is not off-topic
+    assert figures["served"]["abstain_rate"] == 100.0  # the seed article says nothing about the Eiffel Tower
 
 
 def test_qa_eval_cli_bad_file_is_one_line(tmp_path):

@@ -49,7 +49,8 @@ def test_rrf_agreement_beats_a_single_first_place() -> None:
 
 def test_hybrid_retrieval_over_the_seed_index(seed_pipeline: QAPipeline) -> None:
     store = seed_pipeline.store
-    hits = HybridRetriever(store).retrieve(PEACEKEEPERS, top_k=3)
+    retriever = HybridRetriever(store)
+    hits = retriever.retrieve(PEACEKEEPERS, top_k=3)
     assert len(hits) == 3
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert len({h.passage.id for h in hits}) == 3
@@ -57,7 +58,8 @@ def test_hybrid_retrieval_over_the_seed_index(seed_pipeline: QAPipeline) -> None
     doc = next(iter(store.documents.values()))
     for h in hits:
         assert h.title == doc.title
-        assert h.score <= 2 / 61 + 1e-9  # at most first place in both rankings
+        # at most first place in both passage rankings, for its document and for its title
+        assert h.score <= (2 + retriever.doc_weight + retriever.title_weight) / 61 + 1e-9
         assert -1.0 <= h.dense <= 1.0001 and h.sparse >= 0
     everything = HybridRetriever(store).retrieve(PEACEKEEPERS, top_k=50)
     assert len(everything) == len(store.passages)
@@ -257,3 +259,22 @@ def test_offsets_hold_over_other_documents(tmp_path: Path, embedder: Embedder) -
         assert check_offsets(resp, pipe.store) > 0
         seen_docs |= {a.document_id for a in resp.answers}
     assert len(seen_docs) == 4  # answers came from every document, not only the seed article
+
+
+def test_document_evidence_and_titles_lift_a_story(embedder: Embedder) -> None:
+    """A passage of the story whose title and other passages match the question outranks an equal stranger."""
+    from index.documents import Document
+
+    store = IndexStore(embedder)
+    body = "Officials met on Monday. The meeting lasted four hours and ended without a statement."
+    store.add(
+        [
+            Document(text=body, title="Harbour strike talks in Rotterdam"),
+            Document(text=body + " Snacks were served.", title="Village fete committee"),
+        ]
+    )
+    q = "How long did the Rotterdam harbour strike talks last?"
+    plain = HybridRetriever(store, doc_weight=0, title_weight=0).retrieve(q, top_k=2)
+    titled = HybridRetriever(store, doc_weight=0, title_weight=0.5).retrieve(q, top_k=2)
+    assert titled[0].title == "Harbour strike talks in Rotterdam"
+    assert titled[0].score > plain[0].score or plain[0].title == titled[0].title

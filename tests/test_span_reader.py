@@ -150,3 +150,24 @@ def test_no_answer_when_the_articles_do_not_hold_one(seed_pipeline):
     assert resp.kind == "none"
     assert resp.answers == []
     assert resp.passages  # the passages read are still reported
+
+
+FILLER = (
+    "The committee met again on Tuesday to discuss the budget for the coming year. Members spoke at length "
+    "about roads, schools and the library, and agreed to meet again next month. "
+)
+
+
+@pytest.mark.slow
+def test_long_documents_score_on_the_same_scale_as_short_ones(reader):
+    """An answer deep inside a long story (many windows) gets the span and about the score it gets alone."""
+    story = "The new bridge over the river was designed by the engineer Mara Olsen and opened in 2021. "
+    question = "Who designed the new bridge?"
+    alone = reader.read(question, [_hit(story)], top_k=1)
+    long_text = FILLER * 12 + story + FILLER * 12
+    deep = reader.read(question, [_hit(long_text)], top_k=1)
+    assert alone and deep
+    assert alone[0].text == deep[0].text == "Mara Olsen"
+    assert abs(alone[0].score - deep[0].score) < 0.15
+    # the filler's own windows (no answer there) do not outrank it, and alone they are "no answer"
+    assert reader.read(question, [_hit(FILLER * 12)], top_k=1) == []

@@ -1,0 +1,265 @@
+"""The reader's training mixture: SQuAD-format sources, their fixed held-out splits, and made negatives.
+
+A source is `FILE[*WEIGHT]` (weight < 1 samples that share of its training questions, > 1 repeats them).
+Each source keeps a held-out part that training never sees: whole articles for SQuAD 1.1 train (the same 12
+the first reader held out), else whole titles (or paragraphs, for single-title sets such as Reddit) until at
+least `HELDOUT_QUESTIONS` questions, less any whose paragraph training also reads. Unanswerable examples
+are made from the data itself: the question with its own paragraph minus the answer's sentence (on topic,
+answer gone), with another paragraph of its article, or with a paragraph of another article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.squad import SquadQuestion, load_squad, normalize_answer
+
+DATA_DIR = Path("../shared/data")
+SQUAD_TRAIN = "squad11-train.json"
+SQUAD_HELDOUT_ARTICLES = 12
+HELDOUT_QUESTIONS = 600
+SPLIT_SEED = 13
+DEFAULT_SOURCES = (
+    f"{SQUAD_TRAIN}*0.35",
+    "tydiqa-goldp-en-train.json*2",
+    "qed-train.json*1.5",
+    "squadshifts-amazon.json",
+    "squadshifts-reddit.json",
+)
+
+
+@dataclass(frozen=True)
+class TrainExample:
+    """A (question, context) pair labelled with its answer's character span, or `answer_start = -1`: no answer."""
+
+    question: str
+    context: str
+    answer_start: int
+    answer_text: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One SQuAD-format file of the mixture and how much of it training takes."""
+
+    path: Path
+    weight: float = 1.0
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @classmethod
+    def parse(cls, spec: str, data_dir: Path = DATA_DIR) -> Source:
+        name, _, weight = spec.partition("*")
+        path = Path(name)
+        if not path.is_absolute() and not path.exists():
+            path = data_dir / name
+        return cls(path, float(weight) if weight else 1.0)
+
+
+def _group_key(q: SquadQuestion, by_title: bool) -> str:
+    return q.title if by_title else q.context
+
+
+def split_heldout(
+    questions: list[SquadQuestion], name: str, seed: int = SPLIT_SEED
+) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
+    """(train, held-out) split by whole article (or paragraph), fixed for a source name and seed."""
+    if name == Path(SQUAD_TRAIN).stem:
+        titles = sorted({q.title for q in questions})
+        random.Random(seed).shuffle(titles)
+        held = set(titles[:SQUAD_HELDOUT_ARTICLES])
+        return [q for q in questions if q.title not in held], [q for q in questions if q.title in held]
+    by_title = len({q.title for q in questions}) >= 20
+    counts: dict[str, int] = {}
+    for q in questions:
+        k = _group_key(q, by_title)
+        counts[k] = counts.get(k, 0) + 1
+    # Order groups by a hash of their key: stable whatever the file's order, and independent of other sources.
+    order = sorted(counts, key=lambda k: hashlib.sha1(f"{seed}:{k}".encode()).hexdigest())
+    held: set[str] = set()
+    n = 0
+    for k in order:
+        if n >= HELDOUT_QUESTIONS:
+            break
+        held.add(k)
+        n += counts[k]
+    train = [q for q in questions if _group_key(q, by_title) not in held]
+    # A paragraph filed under two titles (TyDi repeats passages) may sit on both sides: such held-out
+    # questions are dropped, so no held-out question is asked about a paragraph that training read.
+    seen = {q.context for q in train}
+    return train, [q for q in questions if _group_key(q, by_title) in held and q.context not in seen]
+
+
+def heldout_questions(source: Source) -> list[SquadQuestion]:
+    """The held-out questions of one source (never trained on)."""
+    return split_heldout(load_squad(source.path), source.name)[1]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Cheap sentence spans (start, end) of a paragraph: enough to cut an answer's sentence out."""
+    bounds, lo = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > lo:
+            bounds.append((lo, m.start()))
+        lo = m.end()
+    if lo < len(text):
+        bounds.append((lo, len(text)))
+    return bounds
+
+
+def without_answer_sentence(context: str, answer_start: int, answer_len: int) -> str | None:
+    """The paragraph with the sentence(s) holding the answer removed; None if too little is left."""
+    a0, a1 = answer_start, answer_start + answer_len
+    kept = [context[s:e] for s, e in sentence_bounds(context) if e <= a0 or s >= a1]
+    rest = " ".join(kept)
+    return rest if len(rest) >= 80 else None
+
+
+def make_examples(
+    questions: list[SquadQuestion],
+    source: str,
+    neg_cut: float,
+    neg_same: float,
+    neg_other: float,
+    rng: random.Random,
+    strip_qmark: float = 0.0,
+) -> list[TrainExample]:
+    """Positives plus made negatives; the gold answer must be absent (after SQuAD normalisation) from them."""
+    by_title: dict[str, list[str]] = {}
+    for q in questions:
+        paras = by_title.setdefault(q.title, [])
+        if not paras or paras[-1] != q.context:
+            paras.append(q.context)
+    titles = list(by_title)
+    normalized: dict[str, str] = {}
+
+    def norm(ctx: str) -> str:
+        n = normalized.get(ctx)
+        if n is None:
+            n = normalized[ctx] = normalize_answer(ctx)
+        return n
+
+    out: list[TrainExample] = []
+    for q in questions:
+        question = q.question
+        if strip_qmark and rng.random() < strip_qmark:
+            question = question.rstrip(" ?")
+        golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+        if q.answers:
+            out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source))
+
+        def lacks(ctx: str) -> bool:
+            return ctx != q.context and not any(g in norm(ctx) for g in golds)
+
+        r = rng.random()
+        neg: str | None = None
+        if r < neg_cut and q.answers:
+            cut = without_answer_sentence(q.context, q.answer_starts[0], len(q.answers[0]))
+            if cut and not any(g in normalize_answer(cut) for g in golds):
+                neg = cut
+        elif r < neg_cut + neg_same:
+            candidates = [c for c in by_title[q.title] if lacks(c)]
+            if candidates:
+                neg = rng.choice(candidates)
+        elif r < neg_cut + neg_same + neg_other:
+            other = rng.choice(titles)
+            ctx = rng.choice(by_title[other])
+            if other != q.title and lacks(ctx):
+                neg = ctx
+        if neg is not None:
+            out.append(TrainExample(question, neg, -1, "", source))
+    return out
+
+
+def build_mixture(
+    specs: list[str],
+    neg_cut: float,
+    neg_same: float,
+    neg_other: float,
+    seed: int,
+    strip_qmark: float = 0.0,
+    max_questions: int = 0,
+) -> tuple[list[TrainExample], dict[str, dict]]:
+    """All training examples of the mixture, and per-source counts (for the model card)."""
+    rng = random.Random(seed)
+    examples: list[TrainExample] = []
+    stats: dict[str, dict] = {}
+    for spec in specs:
+        src = Source.parse(spec)
+        train_qs, held = split_heldout(load_squad(src.path), src.name)
+        whole, frac = int(src.weight), src.weight - int(src.weight)
+        chosen = train_qs * whole
+        if frac > 0:
+            chosen += rng.sample(train_qs, int(len(train_qs) * frac))
+        if max_questions:
+            chosen = chosen[:max_questions]
+        chosen.sort(key=lambda q: q.paragraph_index)
+        ex = make_examples(chosen, src.name, neg_cut, neg_same, neg_other, rng, strip_qmark)
+        examples += ex
+        stats[src.name] = {
+            "file": src.path.name,
+            "weight": src.weight,
+            "train_questions": len(train_qs),
+            "heldout_questions": len(held),
+            "examples": len(ex),
+            "negatives": sum(e.answer_start < 0 for e in ex),
+        }
+    return examples, stats
+
+
+def write_heldout(out_dir: Path, specs: list[str] | tuple[str, ...] = DEFAULT_SOURCES) -> list[Path]:
+    """Write each source's held-out part as a SQuAD JSON file (for `qa eval`); returns the files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for spec in specs:
+        src = Source.parse(spec)
+        held = heldout_questions(src)
+        articles: dict[str, dict[str, list]] = {}
+        for q in held:
+            paras = articles.setdefault(q.title, {})
+            paras.setdefault(q.context, []).append(
+                {
+                    "id": q.id,
+                    "question": q.question,
+                    "answers": [{"text": t, "answer_start": s} for t, s in zip(q.answers, q.answer_starts)],
+                }
+            )
+        data = {
+            "version": f"heldout-{src.name}",
+            "data": [
+                {"title": t, "paragraphs": [{"context": c, "qas": qas} for c, qas in paras.items()]}
+                for t, paras in articles.items()
+            ],
+        }
+        f = out_dir / f"heldout-{src.name}.json"
+        tmp = f.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False))
+        tmp.replace(f)
+        files.append(f)
+    return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m qa.mixture OUT_DIR`: write the held-out parts of the default mixture."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("out_dir", type=Path)
+    args = p.parse_args(argv)
+    for f in write_heldout(args.out_dir):
+        print(f)
+
+
+if __name__ == "__main__":
+    main()
