@@ -1,10 +1,14 @@
-"""The FastAPI application: thin routes over one `QAPipeline` that is loaded once at start-up."""
+"""The FastAPI application: thin routes over one `QAPipeline`, opened once at start-up.
+
+`create_app()` is the factory `qa serve` hands to uvicorn by its import string (`api.app:create_app`); it reads
+the settings once (`Settings.from_env()`), and tests may pass a ready pipeline and settings instead.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -17,25 +21,26 @@ from api import openai_compat, web
 from api.auth import add_auth
 from api.cors import add_cors
 from qa.answers import AskResponse, PassageHit
+from qa.followup import Turn
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, QAPipeline, QueryError
-
-
-class Turn(BaseModel):
-    """One earlier turn of a conversation (for follow-up questions)."""
-
-    model_config = ConfigDict(extra="forbid")
-    role: str = Field(description="'user' or 'assistant'")
-    content: str
+from qa.settings import Settings
 
 
 class AskRequest(BaseModel):
+    """The body of `POST /ask`."""
+
     model_config = ConfigDict(extra="forbid")
     question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["Which countries are ready to send peacekeepers?"])
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)  # strict: `true` is not 1
-    history: list[Turn] = Field(default_factory=list, description="earlier turns, oldest first")
+    history: list[Turn] = Field(
+        default_factory=list,
+        description="earlier turns, oldest first; an assistant turn may carry the `answer` it gave (an /ask response)",
+    )
 
 
 class DocumentSummary(BaseModel):
+    """One indexed document, without its text."""
+
     id: str
     title: str
     url: str
@@ -46,23 +51,9 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentFull(DocumentSummary):
+    """One indexed document with its full text."""
+
     text: str
-
-
-def _passage_counts(pipe: QAPipeline) -> Counter[str]:
-    return Counter(p.document_id for p in pipe.store.passages)
-
-
-def _summary(pipe: QAPipeline, doc_id: str, counts: Counter[str], full: bool = False) -> dict[str, Any]:
-    d = pipe.store.documents[doc_id]
-    n = counts[doc_id]
-    out = {
-        "id": d.id, "title": d.title, "url": d.url, "date": d.date, "source": d.source,
-        "chars": len(d.text), "passages": n,
-    }  # fmt: skip
-    if full:
-        out["text"] = d.text
-    return out
 
 
 def _validation_detail(err: RequestValidationError) -> str:
@@ -76,13 +67,18 @@ def _validation_detail(err: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
-    """Build the app; the pipeline (index + models) is warmed up once, at start-up."""
-    pipe = pipeline or QAPipeline()
+def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app; without a `pipeline`, one is opened from the settings at start-up."""
+    settings = settings or Settings.from_env()
+    state: dict[str, QAPipeline] = {}
+    if pipeline is not None:
+        state["pipe"] = pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await run_in_threadpool(pipe.warm_up)
+        if "pipe" not in state:
+            state["pipe"] = await run_in_threadpool(QAPipeline.open, settings)
+        app.state.pipeline = state["pipe"]
         yield
 
     app = FastAPI(
@@ -91,7 +87,13 @@ def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.pipeline = pipe
+    app.state.pipeline = pipeline
+    app.state.answer_memory = openai_compat.AnswerMemory()
+
+    def pipe() -> QAPipeline:
+        if "pipe" not in state:
+            raise HTTPException(status_code=503, detail="the index and models are still loading")
+        return state["pipe"]
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -108,17 +110,15 @@ def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        store = pipe.store
-        return {
-            "status": "ok" if store is not None else "loading",
-            "documents": len(store.documents) if store else 0,
-            "passages": len(store.passages) if store else 0,
-        }
+        """Whether the index and models are loaded, and how much the index holds."""
+        if "pipe" not in state:
+            return {"status": "loading", "documents": 0, "passages": 0}
+        return {"status": "ok", **asdict(state["pipe"].stats())}
 
     @app.post("/ask", response_model=AskResponse)
     def ask(req: AskRequest) -> AskResponse:
         """Answer a question: extractive answers with document offsets, and the passages read."""
-        return pipe.ask(req.question, top_k=req.top_k, history=req.history)
+        return pipe().ask(req.question, top_k=req.top_k, history=req.history)
 
     @app.get("/search", response_model=list[PassageHit])
     def search(
@@ -126,21 +126,23 @@ def create_app(pipeline: QAPipeline | None = None) -> FastAPI:
         k: int = Query(5, ge=1, le=MAX_TOP_K),
     ) -> list[PassageHit]:
         """Retrieve passages only (no reading)."""
-        return pipe.search(q, top_k=k)
+        return pipe().search(q, top_k=k)
 
     @app.get("/documents", response_model=list[DocumentSummary])
     def documents() -> list[dict[str, Any]]:
-        counts = _passage_counts(pipe)
-        return [_summary(pipe, i, counts) for i in pipe.store.documents]
+        """The indexed documents."""
+        return [{k: v for k, v in asdict(d).items() if k != "text"} for d in pipe().documents()]
 
     @app.get("/documents/{doc_id}", response_model=DocumentFull)
     def document(doc_id: str) -> dict[str, Any]:
-        if doc_id not in pipe.store.documents:
+        """One document with its full text."""
+        d = pipe().document(doc_id)
+        if d is None:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
-        return _summary(pipe, doc_id, _passage_counts(pipe), full=True)
+        return asdict(d)
 
     app.include_router(openai_compat.router)
     app.include_router(web.router)
-    add_auth(app)  # QA_API_KEY
-    add_cors(app)  # QA_CORS_ORIGINS; added last so it wraps the key check
+    add_auth(app, settings.api_key)
+    add_cors(app, settings.cors_origins)  # added last so it wraps the key check
     return app

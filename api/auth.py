@@ -8,7 +8,6 @@ when the API answers 401. CORS preflights (`OPTIONS`) carry no credentials and p
 from __future__ import annotations
 
 import hmac
-import os
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
@@ -16,11 +15,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 PUBLIC_PATHS = frozenset({"/health", "/", "/widget.js", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
-
-
-def configured_key() -> str:
-    """The key from `QA_API_KEY` ('' when unset or blank: the service is open)."""
-    return os.environ.get("QA_API_KEY", "").strip()
 
 
 def bearer_token(header: str) -> str:
@@ -66,9 +60,8 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def add_auth(app: FastAPI, key: str | None = None) -> None:
-    """Require the key on `app` when one is configured."""
-    key = configured_key() if key is None else key
+def add_auth(app: FastAPI, key: str) -> None:
+    """Require `key` on `app` ('' leaves the service open)."""
     app.state.auth_required = bool(key)
     if key:
         app.add_middleware(APIKeyMiddleware, key=key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from index.text import FUNCTION_WORDS, STOP_WORDS
 from qa.followup import entities
 
 _TASK = re.compile(r"^\s*#{2,3}\s*Task\s*:", re.I | re.M)
@@ -20,12 +21,8 @@ _USER_QUERY = re.compile(r"<user_query>\s*(.*?)\s*</user_query>", re.S | re.I)
 _HISTORY = re.compile(r"<chat_history>\s*(.*?)\s*(?:</chat_history>|$)", re.S | re.I)
 _TITLE_ASK = re.compile(r"\b(?:title for the conversation|title for (?:this|the) chat|5-word-or-less title)\b", re.I)
 _EMOJI_ASK = re.compile(r"\bfitting emoji\b|\breply with (?:a|one) (?:single )?emoji\b", re.I)
-_STOP = set(
-    "a an the of to in on at for from with by and or but is are was were be been do does did has have had "
-    "will would can could should may might what which who whom whose why when where how that this these "
-    "those it its they them their there here about into than then so not no yes also just please tell me "
-    "us you your i my we our ready".split()
-)
+# Words that make no title: the stop words of keyword search, and a chat's polite filler.
+_STOP = STOP_WORDS | FUNCTION_WORDS | {"please", "tell", "ready"}
 
 
 def unwrap_question(text: str) -> str:

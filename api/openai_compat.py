@@ -9,11 +9,14 @@ shape: `{"error": {"message", "type", "param", "code"}}`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, Valida
 from api.chat_render import render_answer
 from api.chat_tasks import bookkeeping_reply, unwrap_question
 from qa.answers import AskResponse
+from qa.followup import Turn
 from qa.pipeline import QueryError, check_question
 
 MODEL_ID = "articleqa"
@@ -104,6 +108,45 @@ def message_text(msg: ChatMessage) -> str:
     return msg.content or ""
 
 
+class AnswerMemory:
+    """The structured answers behind recent replies, keyed by the reply's text (bounded, oldest dropped).
+
+    OpenAI clients send the conversation back as text; a reply found here gives follow-ups its structured
+    answer instead of its rendered Markdown."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[str, AskResponse] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+    def put(self, text: str, resp: AskResponse) -> None:
+        with self._lock:
+            self._items[self._key(text)] = resp
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get(self, text: str) -> AskResponse | None:
+        with self._lock:
+            return self._items.get(self._key(text))
+
+
+def to_turns(messages: list[ChatMessage], memory: AnswerMemory | None = None) -> list[Turn]:
+    """The user and assistant messages as conversation turns (assistant replies with their structured answer
+    when this service gave them and still remembers them)."""
+    turns = []
+    for m in messages:
+        text = message_text(m)
+        if m.role not in ("user", "assistant") or not text.strip():
+            continue
+        answer = memory.get(text) if memory is not None and m.role == "assistant" else None
+        turns.append(Turn("user" if m.role == "user" else "assistant", text, answer))
+    return turns
+
+
 def count_tokens(text: str) -> int:
     """Approximate token count: words and punctuation marks."""
     return len(re.findall(r"\w+|[^\w\s]", text))
@@ -165,14 +208,18 @@ class _Completion:
 
 
 async def _stream(
-    comp: _Completion, answer: Any, include_usage: bool, fixed_reply: str | None = None
+    comp: _Completion,
+    answer: Any,
+    include_usage: bool,
+    fixed_reply: str | None = None,
+    render: Callable[[AskResponse], str] = render_answer,
 ) -> AsyncIterator[str]:
     yield comp.chunk({"role": "assistant", "content": ""})
     resp: AskResponse | None = None
     try:
         if fixed_reply is None:
             resp = await run_in_threadpool(answer)
-            content = render_answer(resp)
+            content = render(resp)
         else:
             content = fixed_reply
     except Exception as err:  # the stream has started: report in-band, as OpenAI does
@@ -227,23 +274,25 @@ async def chat_completions(request: Request) -> Response:
         question = check_question(unwrap_question(texts[last]))
     except QueryError as err:
         return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
-    history = [
-        {"role": m.role, "content": t}
-        for m, t in zip(req.messages[:last], texts[:last])
-        if m.role in ("user", "assistant") and t.strip()
-    ]
+    memory: AnswerMemory = request.app.state.answer_memory
+    history = to_turns(req.messages[:last], memory)
     pipe = request.app.state.pipeline
 
     def answer() -> AskResponse:
         return pipe.ask(question, top_k=TOP_K, history=history)
 
+    def remembered(resp: AskResponse) -> str:
+        content = render_answer(resp)
+        memory.put(content, resp)
+        return content
+
     if req.stream:
-        return _sse(_stream(comp, answer, include_usage))
+        return _sse(_stream(comp, answer, include_usage, render=remembered))
     try:
         resp = await run_in_threadpool(answer)
     except QueryError as err:
         return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
-    return JSONResponse(comp.body(render_answer(resp), resp))
+    return JSONResponse(comp.body(remembered(resp), resp))
 
 
 def _sse(events: AsyncIterator[str]) -> StreamingResponse:

@@ -51,9 +51,9 @@ def rss_mb(pid: int) -> float:
 def stage_times(index_dir: Path, repeats: int) -> dict:
     """In-process: embedding+retrieval vs reading, per question kind, warm."""
     from qa.pipeline import QAPipeline
+    from qa.settings import Settings
 
-    pipe = QAPipeline(index_dir=index_dir)
-    pipe.warm_up()
+    pipe = QAPipeline.open(Settings.from_env().with_(index_dir=index_dir))
     ret, read, total = [], [], []
     for _ in range(repeats):
         for q in QUESTIONS:
@@ -101,7 +101,7 @@ def main() -> None:
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_API_KEY": ""}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--quiet"],
+        [sys.executable, "-m", "qa.cli.main", "serve", "--port", str(port), "--quiet"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ OUT=bench/eval
 IDX=runs/eval
 mkdir -p "$OUT" "$IDX"
 # The held-out parts of the training mixture (never trained on), rebuilt from ../shared/data.
-python -m qa.mixture runs/heldout >/dev/null
+python -m qa.offline.mixture runs/heldout >/dev/null
 HELD_NEW="runs/heldout/heldout-tydiqa-goldp-en-train.json runs/heldout/heldout-qed-train.json runs/heldout/heldout-squadshifts-amazon.json runs/heldout/heldout-squadshifts-reddit.json"
 
 # Reader mode (each question with its gold paragraph)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -22,6 +21,7 @@ import numpy as np
 from index.documents import Document
 from index.embedder import Embedder
 from index.passages import Passage, SplitterSettings, make_passages
+from index.text import bm25_tokens
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -30,11 +30,6 @@ DEFAULT_INDEX_DIR = ".qa-index"
 
 class IndexStoreError(RuntimeError):
     """An index that is missing, damaged or incompatible; the message says what to do."""
-
-
-def default_index_dir() -> Path:
-    """`QA_INDEX_DIR` if set, else `.qa-index` in the working directory (git-ignored)."""
-    return Path(os.environ.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR)
 
 
 @dataclass
@@ -47,17 +42,6 @@ class Manifest:
     passages: int = 0
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def bm25_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens without English stop words (the same for passages and queries)."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    stop = set(STOPWORDS_EN)
-    return [t for t in _WORD.findall(text.lower()) if t not in stop]
 
 
 class IndexStore:
@@ -290,6 +274,11 @@ class IndexStore:
         if store.vectors.ntotal != len(store.passages) or store.vectors.d != m.dimension:
             raise IndexStoreError(f"index at {directory} is inconsistent; rebuild it with: qa index --rebuild")
         return store
+
+    @classmethod
+    def open(cls, directory: str | Path, embedder: Embedder) -> IndexStore:
+        """The index at `directory`, or a new empty one (not yet saved) when there is none."""
+        return cls.load(directory, embedder) if cls.exists(directory) else cls(embedder)
 
     def disk_size(self, directory: str | Path) -> int:
         return sum(f.stat().st_size for f in Path(directory).rglob("*") if f.is_file())

@@ -8,10 +8,41 @@ last answer. Earlier follow-ups are resolved first, so a chain of them keeps its
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-Turn = Any  # a mapping or object with `role` and `content`
+from qa.answers import AskResponse
+
+Role = Literal["user", "assistant", "system"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation. An assistant turn may carry the structured answer it gave
+    (`answer`); follow-ups then read that answer, not its rendered text."""
+
+    role: Role
+    content: str
+    answer: AskResponse | None = None
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The one thing a follow-up asks about ("Sweden"), and the earlier standalone question (`base`)."""
+
+    base: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A question resolved against its conversation: the standalone question and, for "And X?"-style
+    follow-ups, what they focus on."""
+
+    standalone: str
+    focus: Focus | None = None
+
 
 MAX_QUOTE_CHARS = 300
 
@@ -49,13 +80,6 @@ _QUOTED_SOURCE = re.compile(r"^\s*(?:[-*]\s*)?\[\d+\]\s*[“\"](.+?)[”\"]", re
 _LEAD = re.compile(r"^(?:and|but|so|also|ok(?:ay)?|then|well|hmm)\b[\s,]*", re.I)
 
 
-def _field(turn: Turn, key: str) -> str:
-    value = turn.get(key) if isinstance(turn, Mapping) else getattr(turn, key, None)
-    if isinstance(value, list):  # OpenAI content parts
-        value = " ".join(p.get("text", "") for p in value if isinstance(p, Mapping))
-    return value if isinstance(value, str) else ""
-
-
 def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -79,8 +103,19 @@ def entities(text: str) -> list[str]:
     return out
 
 
-def answer_statement(content: str) -> str:
-    """The claim an assistant turn makes: its first quoted source sentence, else its first answer line."""
+def answer_statement(turn: Turn) -> str:
+    """The claim an assistant turn makes: the sentence its best answer stands in (from the structured
+    answer when the turn carries it), else the first quoted sentence or first line of its text."""
+    if turn.answer is not None:
+        best = turn.answer.answers[0] if turn.answer.answers else None
+        if best is None and turn.answer.excluded:
+            best = turn.answer.excluded[0].evidence[0]
+        return _clean(best.context)[:MAX_QUOTE_CHARS] if best is not None else ""
+    return text_statement(turn.content)
+
+
+def text_statement(content: str) -> str:
+    """The claim a plain-text assistant turn makes: its first quoted sentence, else its first line."""
     m = _QUOTED_SOURCE.search(content)
     if m:
         return _clean(m.group(1).replace("**", ""))[:MAX_QUOTE_CHARS]
@@ -275,41 +310,44 @@ def _replay(history: Sequence[Turn]) -> tuple[str, str, list[str]]:
     """(the last user question made standalone, the last answer's statement, names so far) of a conversation."""
     base, answer = "", ""
     names: list[str] = []
-    for turn in history or []:
-        role, content = _field(turn, "role").lower(), _field(turn, "content")
-        if not content.strip():
+    for turn in history:
+        if not turn.content.strip() and turn.answer is None:
             continue
-        if role == "user":
-            base = _rewrite_one(content, base, answer, names)
+        if turn.role == "user":
+            base = _rewrite_one(turn.content, base, answer, names)
             names += [n for n in entities(base) if n not in names]
             answer = ""
-        elif role == "assistant":
-            answer = answer_statement(content)
+        elif turn.role == "assistant":
+            answer = answer_statement(turn)
             names += [n for n in entities(answer) if n not in names]
     return base, answer, names
 
 
+def resolve_followup(question: str, history: Sequence[Turn]) -> Followup:
+    """`question` made standalone from the earlier turns (oldest first), with its focus for "And X?",
+    "What about X?", "Why not X?" or a bare "X?". The conversation is replayed once."""
+    base, answer, names = _replay(history)
+    return Followup(_rewrite_one(question, base, answer, names), _focus(question, base))
+
+
 def rewrite_followup(question: str, history: Sequence[Turn]) -> str:
     """The standalone form of `question` given earlier turns (oldest first); unchanged if it stands alone."""
-    base, answer, names = _replay(history)
-    return _rewrite_one(question, base, answer, names)
+    return resolve_followup(question, history).standalone
 
 
-def followup_focus(question: str, history: Sequence[Turn]) -> tuple[str, str] | None:
-    """(the earlier standalone question, the one thing asked about) for "And X?", "What about X?",
-    "Why not X?" or a bare "X?"; None for any other question, or without an earlier question.
+def _focus(question: str, base: str) -> Focus | None:
+    """What a follow-up of `base` asks about ("And Sweden?" -> Sweden); None for other questions.
 
     Lets the pipeline answer "And Sweden?" after a list question from that list: Sweden's own item, stance
     and evidence."""
-    base, _, _ = _replay(history)
     if not base:
         return None
     q = _clean(question)
     body = _LEAD.sub("", q)
     m = re.match(r"^(?:(?:what|how)\s+about|why\s+not)\s+(.+)$", _strip_q(body), re.I)
     if m:
-        return base, _subject_of(m.group(1))
+        return Focus(base, _subject_of(m.group(1)))
     if (body != q and len(_strip_q(body).split()) <= 5 and entities(body)) or _is_fragment(q):
         if not re.match(rf"^(?:{_WH}|why|when|where|how)\b", body, re.I):
-            return base, _subject_of(_strip_q(body))
+            return Focus(base, _subject_of(_strip_q(body)))
     return None

@@ -1,23 +1,28 @@
-"""The question-answering pipeline: validate -> retrieve -> read -> one `AskResponse`.
+"""The question-answering pipeline: validate -> resolve the follow-up -> retrieve -> read -> one `AskResponse`.
 
-The index, the embedding model and the reader load once (`warm_up()`), then every `ask` reuses them.
+`QAPipeline.open(settings)` opens (or builds) the index and loads the models once; the pipeline's parts are
+then all there, and every `ask` reuses them. The API and the CLI use its small surface only: `ask`,
+`search`, `documents()`, `document()` and `stats()`.
 """
 
 from __future__ import annotations
 
-import os
-import threading
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from index.documents import Document
 from index.embedder import Embedder
-from index.store import IndexStore, default_index_dir, open_or_build
+from index.store import IndexStore, open_or_build
 from qa.answers import AskResponse, PassageHit
-from qa.followup import Turn, followup_focus, rewrite_followup
-from qa.lists import answer_list, is_list_question, narrow_to
+from qa.followup import Turn, resolve_followup
+from qa.lists.answerer import ListAnswerer, narrow_to
+from qa.lists.question import is_list_question
 from qa.reader import Reader, SentenceReader
-from qa.retriever import HybridRetriever, Retrieved
-from qa.span_reader import SpanReader, shipped_reader_dir
+from qa.retriever import HybridRetriever
+from qa.settings import Settings
+from qa.span_reader import SpanReader, bf16_default, shipped_reader_dir
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -25,12 +30,6 @@ MAX_TOP_K = 50
 
 class QueryError(ValueError):
     """A question or parameter the user got wrong; the message says what and how to fix it."""
-
-
-def default_seeds_dir() -> Path:
-    """`QA_SEEDS_DIR` if set, else the project's `seeds/` folder."""
-    env = os.environ.get("QA_SEEDS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "seeds"
 
 
 def check_question(question: object, what: str = "question") -> str:
@@ -46,94 +45,124 @@ def check_question(question: object, what: str = "question") -> str:
 
 
 def check_top_k(top_k: object) -> int:
+    """`top_k` when it is a whole number from 1 to `MAX_TOP_K`, else a `QueryError`."""
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
         raise QueryError(f"top_k must be a whole number from 1 to {MAX_TOP_K} (got {top_k!r})")
     return top_k
 
 
-def to_hit(r: Retrieved) -> PassageHit:
-    p = r.passage
-    return PassageHit(
-        id=p.id, document_id=p.document_id, title=r.title, text=p.text,
-        score=round(r.score, 6), start=p.start, end=p.end,
-    )  # fmt: skip
-
-
-def make_reader(name: str, embedder: Embedder) -> Reader:
+def make_reader(name: str, embedder: Embedder, settings: Settings | None = None) -> Reader:
     """`span` (the trained reader), `sentence` (the baseline) or `auto` (span when its weights ship)."""
-    name = name or os.environ.get("QA_READER", "auto")
-    if name == "span" or (name == "auto" and shipped_reader_dir() is not None):
-        return SpanReader()
+    settings = settings or Settings()
+    name = name or settings.reader or "auto"
+    weights = shipped_reader_dir(settings.reader_dir)
+    if name == "span" or (name == "auto" and weights is not None):
+        bf16 = bf16_default() if settings.reader_bf16 is None else settings.reader_bf16
+        return SpanReader(settings.reader_dir, bf16=bf16)
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)
     raise QueryError(f"unknown reader {name!r} (choose span, sentence or auto)")
 
 
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the service tells about one indexed document (`text` only when asked for)."""
+
+    id: str
+    title: str
+    url: str
+    date: str
+    source: str
+    chars: int
+    passages: int
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """How much the index holds."""
+
+    documents: int
+    passages: int
+
+
 class QAPipeline:
-    """Answers questions over one index directory (built from the seed corpus on first use)."""
+    """Answers questions over one index with one retriever and one reader (all given, all ready)."""
 
-    def __init__(
-        self,
-        index_dir: str | Path | None = None,
-        reader: str | Reader = "",
+    def __init__(self, store: IndexStore, embedder: Embedder, reader: Reader, index_dir: Path | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.reader = reader
+        self.index_dir = index_dir
+        self.retriever = HybridRetriever(store)
+        self.lists = ListAnswerer(self.retriever, reader, embedder, store.documents)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
         embedder: Embedder | None = None,
-        seeds: Sequence[str | Path] | None = None,
-    ) -> None:
-        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
-        self.embedder = embedder or Embedder()
-        self._reader_spec = reader
-        self.reader: Reader | None = reader if not isinstance(reader, str) else None
-        self.seeds = [Path(s) for s in seeds] if seeds else [default_seeds_dir()]
-        self.store: IndexStore | None = None
-        self.retriever: HybridRetriever | None = None
-        self._lock = threading.Lock()
+        reader: str | Reader | None = None,
+        progress: bool = False,
+    ) -> QAPipeline:
+        """Open the index of `settings` (building it from the seed corpus on first use) and load the models."""
+        settings = settings or Settings()
+        embedder = embedder or Embedder()
+        store = open_or_build(settings.index_dir, embedder, lambda: [settings.seeds_dir], progress)
+        r = reader if isinstance(reader, Reader) else make_reader(reader or "", embedder, settings)
+        r.warm_up()
+        return cls(store, embedder, r, Path(settings.index_dir))
 
-    def warm_up(self, progress: bool = False) -> None:
-        """Load (or build) the index and load the models; safe to call more than once."""
-        with self._lock:
-            if self.store is None:
-                self.store = open_or_build(self.index_dir, self.embedder, lambda: self.seeds, progress)
-                self.retriever = HybridRetriever(self.store)
-            if self.reader is None:
-                self.reader = make_reader(str(self._reader_spec), self.embedder)
-            self.reader.warm_up()
-
-    def reload(self) -> None:
-        """Pick up an index that was rebuilt on disk."""
-        with self._lock:
-            self.store = IndexStore.load(self.index_dir, self.embedder)
-            self.retriever = HybridRetriever(self.store)
-
+    # ---- the surface the API and the CLI use ------------------------------------------------------
     def search(self, query: str, top_k: int = 5) -> list[PassageHit]:
+        """The top passages for `query` (no reading)."""
         query = check_question(query, what="query")
         top_k = check_top_k(top_k)
-        self.warm_up()
-        return [to_hit(r) for r in self.retriever.retrieve(query, top_k)]
+        return [r.to_hit() for r in self.retriever.retrieve(query, top_k)]
 
-    def ask(self, question: str, top_k: int = 5, history: Sequence[Turn] | None = None) -> AskResponse:
+    def ask(self, question: str, top_k: int = 5, history: Sequence[Turn] = ()) -> AskResponse:
         """Answer `question`; with `history` (earlier turns), a follow-up is first made standalone."""
         question = check_question(question)
         top_k = check_top_k(top_k)
-        self.warm_up()
-        standalone = rewrite_followup(question, history or [])
-        focus = followup_focus(question, history or [])
-        narrowed = None
-        if focus is not None and is_list_question(focus[0]):  # "And Sweden?" after a list question
-            narrowed = narrow_to(answer_list(self, focus[0], top_k), focus[1])
-        if narrowed is not None:
-            resp = narrowed
-        elif is_list_question(standalone):
-            resp = answer_list(self, standalone, top_k)
-        else:
-            hits = self.retriever.retrieve(standalone, top_k)
-            answers = self.reader.read(standalone, hits, top_k=top_k)
+        follow = resolve_followup(question, history)
+        resp: AskResponse | None = None
+        if follow.focus is not None and is_list_question(follow.focus.base):  # "And Sweden?" after a list
+            resp = narrow_to(self.lists.answer(follow.focus.base, top_k), follow.focus.subject)
+        if resp is None and is_list_question(follow.standalone):
+            resp = self.lists.answer(follow.standalone, top_k)
+        if resp is None:
+            hits = self.retriever.retrieve(follow.standalone, top_k)
+            answers = self.reader.read(follow.standalone, hits, top_k=top_k)
             resp = AskResponse(
                 question=question,
                 kind="single" if answers else "none",
                 answers=answers,
-                passages=[to_hit(r) for r in hits],
+                passages=[r.to_hit() for r in hits],
             )
         resp.question = question
-        if standalone != question:
-            resp.rewritten_question = standalone
+        if follow.standalone != question:
+            resp.rewritten_question = follow.standalone
         return resp
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every indexed document, without its text."""
+        counts = Counter(p.document_id for p in self.store.passages)
+        return [_info(d, counts[d.id]) for d in self.store.documents.values()]
+
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        """One document with its full text; None when no document has that id."""
+        d = self.store.documents.get(doc_id)
+        if d is None:
+            return None
+        return _info(d, sum(p.document_id == doc_id for p in self.store.passages), full=True)
+
+    def stats(self) -> Stats:
+        """How many documents and passages the index holds."""
+        return Stats(documents=len(self.store.documents), passages=len(self.store.passages))
+
+
+def _info(d: Document, passages: int, full: bool = False) -> DocumentInfo:
+    return DocumentInfo(
+        id=d.id, title=d.title, url=d.url, date=d.date, source=d.source, chars=len(d.text), passages=passages,
+        text=d.text if full else None,
+    )  # fmt: skip

@@ -7,17 +7,18 @@ baseline: it returns the sentences of the passages that best answer the question
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from index.embedder import Embedder
 from index.passages import Passage
-from index.store import bm25_tokens
+from index.text import bm25_tokens
 from qa.answers import Answer
 from qa.retriever import Retrieved
 
 
+@runtime_checkable
 class Reader(Protocol):
     """Question + retrieved passages -> answers, best first (an empty list means 'no answer')."""
 

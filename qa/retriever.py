@@ -11,6 +11,7 @@ import numpy as np
 
 from index.passages import Passage
 from index.store import IndexStore
+from qa.answers import PassageHit
 
 RRF_K = 60
 
@@ -24,6 +25,14 @@ class Retrieved:
     dense: float = 0.0
     sparse: float = 0.0
     title: str = ""
+
+    def to_hit(self) -> PassageHit:
+        """The passage as the response reports it."""
+        p = self.passage
+        return PassageHit(
+            id=p.id, document_id=p.document_id, title=self.title, text=p.text,
+            score=round(self.score, 6), start=p.start, end=p.end,
+        )  # fmt: skip
 
 
 def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:

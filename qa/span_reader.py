@@ -22,24 +22,20 @@ from qa.answers import Answer
 from qa.reader import make_answer
 from qa.retriever import Retrieved
 from qa.spans import trim_span
-from qa.squad import normalize_answer
+from qa.text import normalize_answer
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
 CALIBRATION = "calibration.json"
 
 
-def shipped_reader_dir() -> Path | None:
-    """The folder of the reader weights shipped in the package, if they are there."""
-    env = os.environ.get("QA_READER_DIR")
-    d = Path(env) if env else MODEL_DIR
+def shipped_reader_dir(directory: Path | None = None) -> Path | None:
+    """`directory` (default: the weights shipped in the package) if reader weights are there, else None."""
+    d = directory or MODEL_DIR
     return d if (d / "model.safetensors").exists() else None
 
 
 def bf16_default() -> bool:
-    """Read in bfloat16 when the CPU has native bf16 matrix units (AMX/AVX512-BF16); `QA_READER_BF16=0|1` decides."""
-    env = os.environ.get("QA_READER_BF16")
-    if env is not None:
-        return env.strip().lower() in ("1", "true", "yes")
+    """Read in bfloat16 when the CPU has native bf16 matrix units (AMX/AVX512-BF16)."""
     try:
         import torch
 

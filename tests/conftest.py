@@ -50,10 +50,9 @@ def seed_index_dir(tmp_path_factory, embedder) -> Path:
 def seed_pipeline(seed_index_dir, embedder):
     """A warmed-up pipeline over the seed index (the default reader)."""
     from qa.pipeline import QAPipeline
+    from qa.settings import Settings
 
-    p = QAPipeline(index_dir=seed_index_dir, embedder=embedder)
-    p.warm_up()
-    return p
+    return QAPipeline.open(Settings(index_dir=seed_index_dir), embedder=embedder)
 
 
 def free_port() -> int:

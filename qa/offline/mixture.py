@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.squad import SquadQuestion, load_squad, normalize_answer
+from qa.offline.squad import SquadQuestion, load_squad, normalize_answer
 
 DATA_DIR = Path("../shared/data")
 SQUAD_TRAIN = "squad11-train.json"
@@ -251,7 +251,7 @@ def write_heldout(out_dir: Path, specs: list[str] | tuple[str, ...] = DEFAULT_SO
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m qa.mixture OUT_DIR`: write the held-out parts of the default mixture."""
+    """`python -m qa.offline.mixture OUT_DIR`: write the held-out parts of the default mixture."""
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__)

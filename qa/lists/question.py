@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.lists.stance import question_is_negative
 from qa.nlp import parse
-from qa.stance import question_is_negative
 
 KINDS = ("country", "city", "person", "org", "product")
 

@@ -20,25 +20,24 @@ How a list answer is built (each step general, none keyed to an article or its w
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.aliases import load_aliases, normalise
-from qa.answers import Answer, AskResponse, ListItem, PassageHit
-from qa.grouping import fold_keys
-from qa.list_question import KINDS, QuestionInfo, analyse_question, is_list_question
-from qa.mentions import Mention, find_mentions
+from index.documents import Document
+from index.embedder import Embedder
+from qa.answers import Answer, AskResponse, ListItem
+from qa.lists.aliases import load_aliases, normalise
+from qa.lists.grouping import fold_keys
+from qa.lists.mentions import Mention, find_mentions
+from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_question
+from qa.lists.stance import StanceReading, clause_stance, relative_stance
 from qa.nlp import parse
-from qa.reader import make_answer, sentence_relevance
-from qa.retriever import Retrieved
-from qa.stance import StanceReading, clause_stance, relative_stance
+from qa.reader import Reader, make_answer, sentence_relevance
+from qa.retriever import HybridRetriever, Retrieved
 
-if TYPE_CHECKING:
-    from qa.pipeline import QAPipeline
-
-__all__ = ["answer_list", "is_list_question", "collect_items", "ListSettings"]
+__all__ = ["ListAnswerer", "ListSettings", "is_list_question", "narrow_to"]
 
 LIST_PASSAGES = 20
 BACK_REFERENCES = {"this", "that", "these", "those", "such", "so", "also", "too", "likewise", "similarly", "same"}
@@ -129,19 +128,20 @@ def _refers_back(text: str) -> bool:
 
 
 def score_sentences(
-    pipeline: QAPipeline, question: str, hits: list[Retrieved], settings: ListSettings = DEFAULT_SETTINGS
+    embedder: Embedder,
+    documents: Mapping[str, Document],
+    question: str,
+    hits: list[Retrieved],
+    answers: list[Answer],
+    settings: ListSettings = DEFAULT_SETTINGS,
 ) -> list[Sentence]:
-    """Every sentence of `hits`, each with its relevance to `question` in [0, 1]."""
+    """Every sentence of `hits`, each with its relevance to `question` in [0, 1]: embedding similarity,
+    raised by the reader's best score (`answers`) for a span inside it."""
     sents = _sentences(hits)
     if not sents:
         return []
-    rel = sentence_relevance(pipeline.embedder, question, [s.text for s in sents])
-    # the reader's own view: its best score for a span inside each sentence
+    rel = sentence_relevance(embedder, question, [s.text for s in sents])
     reader_best: dict[tuple[str, int], float] = {}
-    try:
-        answers = pipeline.reader.read(question, hits, top_k=max(len(sents), 1))
-    except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
-        answers = []
     for a in answers:
         for s in sents:
             if s.hit.passage.document_id == a.document_id and s.start <= a.start < s.end:
@@ -152,7 +152,7 @@ def score_sentences(
     for i, s in enumerate(sents):
         r = max(float(rel[i]), reader_best.get((s.hit.passage.document_id, s.start), 0.0))
         if prev is not None and prev.hit.passage.document_id == s.hit.passage.document_id:
-            doc_text_between = _between(pipeline, prev, s)
+            doc_text_between = _between(documents, prev, s)
             if doc_text_between is not None and "\n" not in doc_text_between and _refers_back(s.text):
                 r = max(r, settings.inherit * prev.relevance)
         s.relevance = max(0.0, min(1.0, r))
@@ -160,21 +160,21 @@ def score_sentences(
     return sents
 
 
-def _between(pipeline: QAPipeline, a: Sentence, b: Sentence) -> str | None:
+def _between(documents: Mapping[str, Document], a: Sentence, b: Sentence) -> str | None:
     """Document text between two sentences, or None when they are not neighbours."""
-    doc = pipeline.store.documents.get(a.hit.passage.document_id) if pipeline.store else None
+    doc = documents.get(a.hit.passage.document_id)
     if doc is None or b.start < a.end:
         return None
     gap = doc.text[a.end : b.start]
     return gap if not gap.strip() else None
 
 
-def _question_kind(pipeline: QAPipeline, info: QuestionInfo) -> str:
+def _question_kind(embedder: Embedder, info: QuestionInfo) -> str:
     """The item type; an unknown head noun is typed by embedding similarity to a few prototypes."""
     if info.kind != "any" or not info.head:
         return info.kind
     names = list(KIND_PROTOTYPES)
-    vecs = pipeline.embedder.embed([info.head] + [KIND_PROTOTYPES[k] for k in names])
+    vecs = embedder.embed([info.head] + [KIND_PROTOTYPES[k] for k in names])
     sims = vecs[1:] @ vecs[0]
     best = int(np.argmax(sims))
     return names[best] if sims[best] >= 0.35 else "any"
@@ -212,17 +212,20 @@ def _in_question(key: str, name: str, info: QuestionInfo) -> bool:
 
 
 def collect_items(
-    pipeline: QAPipeline,
+    embedder: Embedder,
+    documents: Mapping[str, Document],
     question: str,
     hits: list[Retrieved],
+    answers: list[Answer],
     info: QuestionInfo | None = None,
     settings: ListSettings = DEFAULT_SETTINGS,
 ) -> tuple[list[ListItem], list[ListItem], list[Sentence]]:
-    """(items, excluded, relevant sentences) for a list question over retrieved passages."""
+    """(items, excluded, relevant sentences) for a list question over retrieved passages and the reader's
+    answers over them."""
     info = info or analyse_question(question)
-    kind = _question_kind(pipeline, info)
+    kind = _question_kind(embedder, info)
     aliases = load_aliases()
-    sents = score_sentences(pipeline, question, hits, settings)
+    sents = score_sentences(embedder, documents, question, hits, answers, settings)
     if not sents:
         return [], [], []
     best = max(s.relevance for s in sents)
@@ -332,36 +335,57 @@ def _to_item(key: str, g: _Group, settings: ListSettings) -> ListItem:
     return ListItem(name=_display_name(key, g), stance=stance, score=round(score, 4), evidence=evidence, reason=reason)
 
 
-def _to_hit(r: Retrieved) -> PassageHit:
-    from qa.pipeline import to_hit
+class ListAnswerer:
+    """List answers from explicit parts: a retriever, a reader, the embedder and the indexed documents."""
 
-    return to_hit(r)
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        reader: Reader,
+        embedder: Embedder,
+        documents: Mapping[str, Document],
+        settings: ListSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self.retriever = retriever
+        self.reader = reader
+        self.embedder = embedder
+        self.documents = documents
+        self.settings = settings
 
+    def answer(self, question: str, top_k: int, info: QuestionInfo | None = None) -> AskResponse:
+        """A list response: items grouped across passages, each with stance and evidence; `excluded` holds
+        the negated ones with their reason. Without any item, the reader's single answers are returned.
 
-def answer_list(pipeline: QAPipeline, question: str, top_k: int) -> AskResponse:
-    """A list response: items grouped across passages, each with stance and evidence; `excluded` holds the
-    negated ones with their reason. Without any item, the reader's single answers are returned instead."""
-    info = analyse_question(question)
-    hits = pipeline.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
-    items, excluded, _relevant = collect_items(pipeline, question, hits, info)
-    if not items and not excluded:
-        answers = pipeline.reader.read(question, hits[:top_k], top_k=top_k)
+        The reader reads every retrieved passage once; the same answers rank sentences and, when no item is
+        found, are the single answers (those from the top `top_k` passages).
+        """
+        info = info or analyse_question(question)
+        hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
+        try:
+            answers = self.reader.read(question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)))
+        except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
+            answers = []
+        items, excluded, _relevant = collect_items(
+            self.embedder, self.documents, question, hits, answers, info, self.settings
+        )
+        if not items and not excluded:
+            top = {h.passage.id for h in hits[:top_k]}
+            single = [a for a in answers if a.passage_id in top][:top_k]
+            return AskResponse(
+                question=question,
+                kind="single" if single else "none",
+                answers=single,
+                passages=[r.to_hit() for r in hits[:top_k]],
+            )
+        used = {ev.passage_id for it in items + excluded for ev in it.evidence}
         return AskResponse(
             question=question,
-            kind="single" if answers else "none",
-            answers=answers,
-            passages=[_to_hit(r) for r in hits[:top_k]],
+            kind="list" if items else "none",
+            answers=[it.evidence[0] for it in items],
+            items=items,
+            excluded=excluded,
+            passages=[r.to_hit() for r in hits if r.passage.id in used],
         )
-    used = {ev.passage_id for it in items + excluded for ev in it.evidence}
-    passages = [_to_hit(r) for r in hits if r.passage.id in used]
-    return AskResponse(
-        question=question,
-        kind="list" if items else "none",
-        answers=[it.evidence[0] for it in items],
-        items=items,
-        excluded=excluded,
-        passages=passages,
-    )
 
 
 def narrow_to(resp: AskResponse, subject: str) -> AskResponse | None:

@@ -19,7 +19,7 @@ import pytest
 
 from qa.answers import AskResponse, PassageHit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SEEDS = ROOT / "seeds"
 PEACEKEEPERS = "Which countries are ready to send peacekeepers?"
 IRELAND = "Irish Prime Minister Michaël Martin said his country was also ready to send peacekeepers"

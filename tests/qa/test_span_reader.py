@@ -15,7 +15,7 @@ from qa.answers import Answer
 from qa.retriever import Retrieved
 from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, merge_answers, shipped_reader_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

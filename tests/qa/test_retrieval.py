@@ -15,8 +15,9 @@ from qa.answers import AskResponse
 from qa.pipeline import MAX_QUESTION_CHARS, QAPipeline, QueryError, check_question, check_top_k
 from qa.reader import SentenceReader
 from qa.retriever import HybridRetriever, reciprocal_rank_fusion
+from qa.settings import Settings
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 PEACEKEEPERS = "Which countries are ready to send peacekeepers?"
@@ -108,14 +109,13 @@ def test_bad_top_k(k: object) -> None:
         check_top_k(k)
 
 
-def test_pipeline_validates_before_work(tmp_path: Path) -> None:
-    pipe = QAPipeline(index_dir=tmp_path / "never-built")
-    with pytest.raises(QueryError):
-        pipe.ask("   ")
-    with pytest.raises(QueryError):
-        pipe.search("fine", top_k=0)
+def test_pipeline_validates_before_work(tmp_path: Path, capsys) -> None:
+    from qa.cli import main
+
+    assert main(["ask", "   ", "--index", str(tmp_path / "never-built")]) == 1
+    assert main(["search", "fine", "-k", "0", "--index", str(tmp_path / "never-built")]) == 1
+    assert capsys.readouterr().err.count("qa: error:") == 2
     assert not (tmp_path / "never-built").exists()  # nothing built, no model loaded
-    assert pipe.store is None
 
 
 # ---- offsets over many questions ------------------------------------------------------------------
@@ -250,8 +250,7 @@ def test_offsets_hold_over_other_documents(tmp_path: Path, embedder: Embedder) -
     store = IndexStore(embedder)
     store.add(load_documents([SEEDS, html.parent]) + EXTRA_DOCS)
     store.save(tmp_path / "idx")
-    pipe = QAPipeline(index_dir=tmp_path / "idx", embedder=embedder)
-    pipe.warm_up()
+    pipe = QAPipeline.open(Settings(index_dir=tmp_path / "idx"), embedder=embedder)
     assert len(pipe.store.documents) == 4
     seen_docs = set()
     for q in [*EXTRA_QUESTIONS, "Where did dockers walk out?", "Which union spoke about the strike?"]:

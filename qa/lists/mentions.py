@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qa.aliases import AliasTable, normalise
+from qa.lists.aliases import AliasTable, normalise
 from qa.nlp import parse
 
 NER_KINDS = {

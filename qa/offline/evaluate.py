@@ -24,9 +24,9 @@ from tqdm import tqdm
 from index.documents import Document
 from index.embedder import Embedder
 from index.store import IndexStore
+from qa.offline.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
 from qa.reader import Reader
 from qa.retriever import HybridRetriever, Retrieved
-from qa.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
 
 RECALL_AT = (1, 5, 20)
 
@@ -130,12 +130,11 @@ def eval_reader(questions: list[SquadQuestion], reader: Reader, batch: int = 64)
 
 
 def _open_store(docs: list[Document], embedder: Embedder, index_dir: Path | None) -> IndexStore:
-    if index_dir and IndexStore.exists(index_dir):
-        return IndexStore.load(index_dir, embedder)
-    store = IndexStore(embedder)
-    store.add(docs, progress=True)
-    if index_dir:
-        store.save(index_dir)
+    store = IndexStore.open(index_dir, embedder) if index_dir else IndexStore(embedder)
+    if not store.documents:
+        store.add(docs, progress=True)
+        if index_dir:
+            store.save(index_dir)
     return store
 
 
@@ -293,6 +292,7 @@ def print_figures(figures: dict[str, Any]) -> None:
 def run_eval_cli(args: argparse.Namespace) -> int:
     """Entry point of `qa eval FILE [FILE ...] [--open | --off-topic CORPUS] [--limit N] [--output F] ...`."""
     from qa.pipeline import make_reader
+    from qa.settings import Settings
 
     files = args.file if isinstance(args.file, list) else [args.file]
     for f in files:  # before loading models: a wrong path fails at once
@@ -300,7 +300,7 @@ def run_eval_cli(args: argparse.Namespace) -> int:
     if len(files) > 1 and args.index and not getattr(args, "off_topic", None):
         raise ValueError("--index keeps one corpus's index: give one FILE with it (or use --off-topic)")
     embedder = Embedder()
-    reader = make_reader(args.reader or "auto", embedder)
+    reader = make_reader(args.reader or "", embedder, Settings.from_env())
     reader.warm_up()
     results = []
     for f in files:

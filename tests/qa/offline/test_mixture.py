@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.mixture import (
+from qa.offline.mixture import (
     DEFAULT_SOURCES,
     Source,
     build_mixture,
@@ -16,9 +16,9 @@ from qa.mixture import (
     split_heldout,
     without_answer_sentence,
 )
-from qa.squad import SquadQuestion, load_squad, normalize_answer
+from qa.offline.squad import SquadQuestion, load_squad, normalize_answer
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not there")
 
 

@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from qa.cli.render import format_response
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -56,18 +58,18 @@ def _quiet_libraries() -> None:
 def cmd_index(args: argparse.Namespace) -> int:
     from index.documents import load_documents
     from index.embedder import Embedder
-    from index.store import IndexStore, default_index_dir
-    from qa.pipeline import default_seeds_dir
+    from index.store import IndexStore
 
-    directory = Path(args.index) if args.index else default_index_dir()
-    paths = args.paths or [default_seeds_dir()]
+    settings = _settings(args)
+    directory = settings.index_dir
+    paths = args.paths or [settings.seeds_dir]
     docs = load_documents(paths)  # every file is read before anything is written
     if not docs:
         raise CliError(f"no documents found in {', '.join(map(str, paths))}")
     IndexStore.check_target(directory)  # refuse a non-index --index before embedding anything
     embedder = Embedder()
-    existed = IndexStore.exists(directory) and not args.rebuild
-    store = IndexStore.load(directory, embedder) if existed else IndexStore(embedder)
+    store = IndexStore(embedder) if args.rebuild else IndexStore.open(directory, embedder)
+    existed = bool(store.documents) or (IndexStore.exists(directory) and not args.rebuild)
     before = len(store.passages)
     added = store.add(docs, progress=not args.quiet)
     if added or not existed:  # nothing new: leave the index on disk untouched
@@ -80,68 +82,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pipeline(args: argparse.Namespace):
+def _settings(args: argparse.Namespace):
+    """The settings from the environment, with the command line's `--index` and `--reader` on top."""
+    from qa.settings import Settings
+
+    return Settings.from_env().with_(
+        index_dir=Path(args.index) if getattr(args, "index", None) else None,
+        reader=getattr(args, "reader", "") or None,
+    )
+
+
+def _pipeline(args: argparse.Namespace, progress: bool = False):
     from qa.pipeline import QAPipeline
 
-    return QAPipeline(index_dir=args.index, reader=getattr(args, "reader", "") or "")
-
-
-def format_response(resp) -> str:
-    """Readable text: the answer first, then numbered sources."""
-    lines = [f"Q: {resp.question}"]
-    if getattr(resp, "rewritten_question", None):
-        lines.append(f"   (read as: {resp.rewritten_question})")
-    lines.append("")
-    sources: list[str] = []
-
-    def cite(doc_id: str, title: str) -> int:
-        key = f"{title} [{doc_id}]"
-        if key not in sources:
-            sources.append(key)
-        return sources.index(key) + 1
-
-    if resp.kind == "list" and resp.items:
-        lines.append("Answer (list):")
-        for item in resp.items:
-            ev = item.evidence[0]
-            n = cite(ev.document_id, ev.title)
-            lines.append(f'  • {item.name} — {item.stance} — "{ev.context}" [{n}]')
-        if resp.excluded:
-            lines.append("")
-            lines.append("Not included:")
-            for item in resp.excluded:
-                ev = item.evidence[0]
-                n = cite(ev.document_id, ev.title)
-                why = f" ({item.reason})" if item.reason else ""
-                lines.append(f'  • {item.name} — {item.stance}{why} — "{ev.context}" [{n}]')
-    elif resp.answers:
-        best = resp.answers[0]
-        n = cite(best.document_id, best.title)
-        lines.append(f"Answer: {best.text}   (score {best.score:.2f}) [{n}]")
-        if best.context != best.text:
-            lines += textwrap.wrap(f'"{best.context}"', 100, initial_indent="  ", subsequent_indent="  ")
-        if len(resp.answers) > 1:
-            lines.append("")
-            lines.append("Other answers:")
-            for i, a in enumerate(resp.answers[1:], 2):
-                n = cite(a.document_id, a.title)
-                lines.append(f"  {i}. {a.text}   (score {a.score:.2f}) [{n}]")
-                if a.context != a.text:
-                    lines += textwrap.wrap(f'"{a.context}"', 100, initial_indent="     ", subsequent_indent="     ")
-    else:
-        lines.append("No answer found in the indexed articles.")
-    lines.append("")
-    lines.append("Sources:")
-    for i, s in enumerate(sources, 1):
-        lines.append(f"  [{i}] {s}")
-    if resp.passages:
-        lines.append("")
-        lines.append("Passages:")
-        for i, p in enumerate(resp.passages, 1):
-            snippet = p.text if len(p.text) <= 160 else p.text[:157] + "..."
-            lines.append(f"  {i}. {p.title} (chars {p.start}-{p.end}, score {p.score:.4f})")
-            lines += textwrap.wrap(snippet, 100, initial_indent="     ", subsequent_indent="     ")
-    return "\n".join(lines)
+    return QAPipeline.open(_settings(args), progress=progress)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -150,12 +104,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     check_question(args.question)  # bad input fails before any index is built or model loaded
     check_top_k(args.top_k)
-    pipe = _pipeline(args)
-
-    if not IndexStore.exists(pipe.index_dir) and not args.json:
-        IndexStore.check_target(pipe.index_dir)
-        print(f"No index at {pipe.index_dir}: building it from {pipe.seeds[0]} ...", file=sys.stderr)
-    resp = pipe.ask(args.question, top_k=args.top_k)
+    settings = _settings(args)
+    if not IndexStore.exists(settings.index_dir) and not args.json:
+        IndexStore.check_target(settings.index_dir)
+        print(f"No index at {settings.index_dir}: building it from {settings.seeds_dir} ...", file=sys.stderr)
+    resp = _pipeline(args).ask(args.question, top_k=args.top_k)
     if args.json:
         print(resp.model_dump_json(indent=2))
     else:
@@ -164,6 +117,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from qa.pipeline import check_question, check_top_k
+
+    check_question(args.query, what="query")  # bad input fails before any index is built or model loaded
+    check_top_k(args.k)
     pipe = _pipeline(args)
     hits = pipe.search(args.query, top_k=args.k)
     if args.json:
@@ -177,9 +134,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from index.embedder import Embedder
-    from index.store import IndexStore, default_index_dir
+    from index.store import IndexStore
 
-    directory = Path(args.index) if args.index else default_index_dir()
+    directory = _settings(args).index_dir
     store = IndexStore.load(directory, Embedder())
     m = store.manifest
     info = {
@@ -201,32 +158,36 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service: uvicorn gets the app factory by its import string (qa/ never imports api/)."""
     import uvicorn
 
-    from api.app import create_app
-
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("QA_API_KEY"):
+    settings = _settings(args)
+    host, port = args.host or settings.host, args.port or settings.port
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         print(
-            f"qa: warning: serving on {args.host} without QA_API_KEY: anyone who can reach it can use it",
+            f"qa: warning: serving on {host} without QA_API_KEY: anyone who can reach it can use it",
             file=sys.stderr,
         )
-    pipe = _pipeline(args)
-    print(f"loading index and models from {pipe.index_dir} ...", file=sys.stderr)
-    pipe.warm_up(progress=True)
-    app = create_app(pipe)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    # The factory reads its settings from the environment: pass the command line's on that way.
+    os.environ["QA_INDEX_DIR"] = str(settings.index_dir)
+    os.environ["QA_READER"] = settings.reader
+    print(f"loading index and models from {settings.index_dir} ...", file=sys.stderr)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port,
+        log_level="warning" if args.quiet else "info",
+    )  # fmt: skip
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.lists:
-        from qa.list_eval import run_list_eval_cli
+        from qa.offline.list_eval import run_list_eval_cli
 
         if len(args.file) != 1:
             raise ValueError("--lists takes one FILE")
         args.lists = args.file[0]
         return run_list_eval_cli(args)
-    from qa.evaluate import run_eval_cli
+    from qa.offline.evaluate import run_eval_cli
 
     return run_eval_cli(args)
 
@@ -263,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("serve", help="run the HTTP service")
-    s.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "8000")))
+    s.add_argument("--host", default=None, help="bind address (default: $QA_HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: $QA_PORT or 8000)")
     s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
     s.add_argument("--quiet", action="store_true")
     _index_arg(s)
@@ -294,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train-reader"]:  # all its options belong to the trainer (qa/train.py)
-        from qa.train import main as train_main
+        from qa.offline.train import main as train_main
 
         train_main(argv[1:])
         return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.app import Turn
-from qa.followup import answer_statement, entities, followup_focus, rewrite_followup
+from qa.answers import Answer, AskResponse
+from qa.followup import Focus, Turn, answer_statement, entities, resolve_followup, rewrite_followup, text_statement
 
 Q = "Which countries are ready to send peacekeepers to Ukraine?"
 LIST_REPLY = (
@@ -14,7 +14,7 @@ LIST_REPLY = (
     " for post-war security.” — *Britain and France struggle*\n"
     "- [2] “Denmark is also ready for this, as is Australia.” — *Britain and France struggle*\n"
 )
-HISTORY = [{"role": "user", "content": Q}, {"role": "assistant", "content": LIST_REPLY}]
+HISTORY = [Turn("user", Q), Turn("assistant", LIST_REPLY)]
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,8 @@ def test_standalone_questions_pass_through() -> None:
 
 def test_chain_of_followups_keeps_the_subject() -> None:
     history = HISTORY + [
-        {"role": "user", "content": "And Sweden?"},
-        {"role": "assistant", "content": "**Sweden does not rule out such a possibility.** [1]"},
+        Turn("user", "And Sweden?"),
+        Turn("assistant", "**Sweden does not rule out such a possibility.** [1]"),
     ]
     assert rewrite_followup("What about Turkey?", history) == "Is Turkey ready to send peacekeepers to Ukraine?"
     assert rewrite_followup("Who said that?", history) == "Who said “Sweden does not rule out such a possibility”?"
@@ -67,21 +67,33 @@ def test_chain_of_followups_keeps_the_subject() -> None:
     ],
 )  # fmt: skip
 def test_followups_after_other_question_shapes(question: str, followup: str, standalone: str) -> None:
-    assert rewrite_followup(followup, [{"role": "user", "content": question}]) == standalone
+    assert rewrite_followup(followup, [Turn("user", question)]) == standalone
 
 
-def test_history_items_may_be_pydantic_turns_or_content_parts() -> None:
-    turns = [Turn(role="user", content=Q), Turn(role="assistant", content=LIST_REPLY)]
-    assert rewrite_followup("And Sweden?", turns) == "Is Sweden ready to send peacekeepers to Ukraine?"
-    parts = [{"role": "user", "content": [{"type": "text", "text": Q}]}]
-    assert rewrite_followup("And Sweden?", parts) == "Is Sweden ready to send peacekeepers to Ukraine?"
+def test_history_turns_from_openai_messages_with_content_parts() -> None:
+    from api.openai_compat import ChatMessage, to_turns
+
+    msgs = [ChatMessage(role="user", content=[{"type": "text", "text": Q}])]
+    assert rewrite_followup("And Sweden?", to_turns(msgs)) == "Is Sweden ready to send peacekeepers to Ukraine?"
+
+
+def test_a_structured_answer_is_read_not_its_rendered_text() -> None:
+    sentence = "Denmark is also ready for this, as is Australia."
+    best = Answer(
+        text="Denmark", score=0.9, document_id="d", passage_id="p", start=0, end=7,
+        context=sentence, context_start=0, context_end=len(sentence),
+    )  # fmt: skip
+    resp = AskResponse(question=Q, answers=[best], passages=[])
+    history = [Turn("user", Q), Turn("assistant", "rendered in any wording at all", answer=resp)]
+    assert answer_statement(history[1]) == sentence
+    assert rewrite_followup("Who said that?", history) == f"Who said “{sentence.rstrip('.')}”?"
 
 
 def test_entities_and_answer_statement() -> None:
     assert entities(Q) == ["Ukraine"]
     assert entities("Belgian Prime Minister Bart de Wever believes") == ["Belgian Prime Minister Bart de Wever"]
-    assert answer_statement(LIST_REPLY).startswith("Irish Prime Minister Michaël Martin said")
-    assert answer_statement("_Read as: x_\n\n**Denmark** [1]") == "Denmark"
+    assert text_statement(LIST_REPLY).startswith("Irish Prime Minister Michaël Martin said")
+    assert text_statement("_Read as: x_\n\n**Denmark** [1]") == "Denmark"
 
 
 @pytest.mark.slow
@@ -95,11 +107,14 @@ def test_pipeline_answers_a_followup_in_context(seed_pipeline) -> None:
 
 
 def test_focus_of_a_followup() -> None:
-    assert followup_focus("And Sweden?", HISTORY) == (Q, "Sweden")
-    assert followup_focus("What about Turkey?", HISTORY) == (Q, "Turkey")
-    assert followup_focus("Why not Bulgaria?", HISTORY) == (Q, "Bulgaria")
-    assert followup_focus("Who said that?", HISTORY) is None
-    assert followup_focus("And Sweden?", []) is None  # nothing to follow
+    def focus(question: str, history: list[Turn]) -> Focus | None:
+        return resolve_followup(question, history).focus
+
+    assert focus("And Sweden?", HISTORY) == Focus(Q, "Sweden")
+    assert focus("What about Turkey?", HISTORY) == Focus(Q, "Turkey")
+    assert focus("Why not Bulgaria?", HISTORY) == Focus(Q, "Bulgaria")
+    assert focus("Who said that?", HISTORY) is None
+    assert focus("And Sweden?", []) is None  # nothing to follow
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qa.aliases import load_aliases, normalise
+from qa.lists.aliases import load_aliases, normalise
 
 
 def _key(name: str) -> str:
@@ -47,6 +47,7 @@ def evaluate_lists(
     from index.embedder import Embedder
     from index.store import IndexStore
     from qa.pipeline import QAPipeline
+    from qa.settings import Settings
 
     path = Path(path)
     spec = json.loads(path.read_text(encoding="utf-8"))
@@ -54,11 +55,10 @@ def evaluate_lists(
     with tempfile.TemporaryDirectory(prefix="qa-list-eval-") as tmp:
         directory = Path(index_dir) if index_dir else Path(tmp) / "index"
         embedder = Embedder()
-        store = IndexStore.load(directory, embedder) if IndexStore.exists(directory) else IndexStore(embedder)
+        store = IndexStore.open(directory, embedder)
         store.add(docs)
         store.save(directory)
-        pipe = QAPipeline(index_dir=directory, embedder=embedder, reader=reader)
-        pipe.warm_up()
+        pipe = QAPipeline.open(Settings.from_env().with_(index_dir=directory), embedder=embedder, reader=reader)
         rows: list[dict[str, Any]] = []
         for case in spec["cases"]:
             resp = pipe.ask(case["question"])

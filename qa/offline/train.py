@@ -1,6 +1,6 @@
 """Fine-tune the span reader: a start/end (and no-answer) head on all-MiniLM-L6-v2, over a mixture of QA sets.
 
-The mixture and its unanswerable examples come from `qa.mixture`. A run may start from earlier weights
+The mixture and its unanswerable examples come from `qa.offline.mixture`. A run may start from earlier weights
 (`--init-from`), so training proceeds in chunks, each with its own warm-up and decay. Training fits a CPU
 budget: the learning-rate schedule runs on max(step progress, time progress), so a slowed run still decays
 to zero and ends on time. Checkpoints are written atomically; a rerun with the same arguments resumes.
@@ -19,16 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.mixture import DEFAULT_SOURCES, TrainExample, build_mixture
+from qa.offline.mixture import DEFAULT_SOURCES, TrainExample, build_mixture
 
-log = logging.getLogger("qa.train")
+log = logging.getLogger("qa.offline.train")
 
 
 @dataclass
 class TrainConfig:
     """Everything that determines a training run (recorded in the model card)."""
 
-    sources: str = ",".join(DEFAULT_SOURCES)  # FILE[*WEIGHT],... (see qa.mixture)
+    sources: str = ",".join(DEFAULT_SOURCES)  # FILE[*WEIGHT],... (see qa.offline.mixture)
     init_from: str = ""  # weights to continue from ("": the base encoder)
     output: str = "qa/models/reader"
     workdir: str = "runs/reader"
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = TrainConfig(**args)
     out = train(cfg)
     if calibrate_after:
-        from qa.calibrate import calibrate
+        from qa.offline.calibrate import calibrate
 
         calibrate(out)
 

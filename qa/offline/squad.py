@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import collections
 import json
-import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from qa.text import normalize_answer
+
+__all__ = ["SquadQuestion", "load_squad", "normalize_answer", "exact_match", "f1_score", "best_over_golds"]
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,6 @@ def load_squad(path: str | Path) -> list[SquadQuestion]:
                 )
             pidx += 1
     return out
-
-
-_DROP_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(s: str) -> str:
-    """Lower-case, drop punctuation, articles and extra white space (official SQuAD normalisation)."""
-    s = s.lower().translate(_DROP_PUNCT)
-    s = re.sub(r"\b(a|an|the)\b", " ", s)
-    return " ".join(s.split())
 
 
 def exact_match(prediction: str, gold: str) -> float:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
+from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
+from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.span_reader import CALIBRATION, Calibration, SpanReader
-from qa.squad import SquadQuestion, f1_score, normalize_answer
 
-log = logging.getLogger("qa.calibrate")
+log = logging.getLogger("qa.offline.calibrate")
 
 
 def fit_logistic(
@@ -160,7 +160,7 @@ def calibrate(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m qa.calibrate [--model-dir DIR] [--sources ...] [--per-source N]`."""
+    """`python -m qa.offline.calibrate [--model-dir DIR] [--sources ...] [--per-source N]`."""
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__)

@@ -19,7 +19,7 @@ from index.documents import Document, load_documents
 from index.passages import SplitterSettings
 from index.store import FORMAT_VERSION, MANIFEST, IndexStore, IndexStoreError, open_or_build
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 QUESTIONS = [

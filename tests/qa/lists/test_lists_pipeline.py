@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data" / "lists"
+DATA = Path(__file__).resolve().parents[2] / "data" / "lists"
 READY_SET = {"Ireland", "Denmark", "Australia", "Lithuania", "United Kingdom"}
 NOT_READY = {"Bulgaria", "Romania", "Germany", "Italy", "Spain", "Poland"}
 
@@ -96,14 +96,13 @@ def own_pipeline(tmp_path_factory, embedder):
     from index.documents import load_documents
     from index.store import IndexStore
     from qa.pipeline import QAPipeline
+    from qa.settings import Settings
 
     d = tmp_path_factory.mktemp("lists-index") / "index"
     store = IndexStore(embedder)
     store.add(load_documents([DATA / "articles" / "tour-cities.txt", DATA / "articles" / "council-vote.txt"]))
     store.save(d)
-    pipe = QAPipeline(index_dir=d, embedder=embedder, reader="sentence")
-    pipe.warm_up()
-    return pipe
+    return QAPipeline.open(Settings(index_dir=d), embedder=embedder, reader="sentence")
 
 
 def test_cities_of_a_tour(own_pipeline):
@@ -124,7 +123,7 @@ def test_people_who_voted(own_pipeline):
 
 
 def test_list_eval_scores_a_gold_file(tmp_path):
-    from qa.list_eval import evaluate_lists
+    from qa.offline.list_eval import evaluate_lists
 
     gold = tmp_path / "gold.json"
     article = (DATA / "articles" / "tour-cities.txt").resolve()

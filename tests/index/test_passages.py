@@ -14,7 +14,7 @@ import pytest
 from index.documents import Document, load_documents
 from index.passages import Passage, SplitterSettings, make_passages, split_sentences
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def words(text: str) -> int:

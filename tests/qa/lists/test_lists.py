@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from qa.aliases import load_aliases, normalise
-from qa.grouping import fold_keys
-from qa.list_question import analyse_question, is_list_question
-from qa.mentions import find_mentions
+from qa.lists.aliases import load_aliases, normalise
+from qa.lists.grouping import fold_keys
+from qa.lists.mentions import find_mentions
+from qa.lists.question import analyse_question, is_list_question
+from qa.lists.stance import clause_stance, question_is_negative, relative_stance
 from qa.nlp import parse
-from qa.stance import clause_stance, question_is_negative, relative_stance
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_capitals_fold_only_for_country_questions_and_acronyms_keep_case():
 
 
 def test_alias_table_is_extendable():
-    from qa.aliases import AliasTable
+    from qa.lists.aliases import AliasTable
 
     t = AliasTable.from_dict({"entities": [{"name": "Acme Corporation", "aliases": ["Acme", "ACME Corp"]}]})
     assert t.entity("acme").name == "Acme Corporation"
@@ -167,7 +167,7 @@ def test_reporting_source_is_not_an_agent():
 )
 def test_a_clause_someone_doubts_is_not_asserted(sentence: str, name: str) -> None:
     """Whatever the small parser makes of "as X doubt Y will ...", Y does not act in the sentence's own claim."""
-    from qa.mentions import role_of
+    from qa.lists.mentions import role_of
     from qa.nlp import parse
 
     token = next(t for t in parse(sentence) if t.text == name)

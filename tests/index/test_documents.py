@@ -12,7 +12,7 @@ import pytest
 
 from index.documents import Document, DocumentError, document_id, iter_files, load_documents, load_file
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def write(path: Path, text: str) -> Path:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.evaluate import summarize
-from qa.squad import best_over_golds, exact_match, f1_score, load_squad, normalize_answer
+from qa.offline.evaluate import summarize
+from qa.offline.squad import best_over_golds, exact_match, f1_score, load_squad, normalize_answer
 
-HANDMADE = Path(__file__).parent / "data" / "handmade-squad-v2.json"
-ROOT = Path(__file__).resolve().parent.parent
+HANDMADE = Path(__file__).resolve().parents[2] / "data" / "handmade-squad-v2.json"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def qa(*args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,73 @@
+"""Every setting of the service, read once from the environment at the edge (`Settings.from_env()`).
+
+| variable | default | meaning |
+|---|---|---|
+| `QA_INDEX_DIR` | `./.qa-index` | index directory |
+| `QA_SEEDS_DIR` | `seeds/` of this checkout | corpus indexed on first use |
+| `QA_READER` | `auto` | `span`, `sentence` or `auto` (span when its weights are present) |
+| `QA_READER_DIR` | `qa/models/reader` | span reader weights |
+| `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: read under bf16 autocast or not |
+| `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | `qa serve` bind address |
+| `QA_API_KEY` | unset (open) | `Authorization: Bearer KEY` required on every endpoint but `/health` |
+| `QA_CORS_ORIGINS` | unset | comma-separated browser origins allowed to call the API |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX_DIR = Path(".qa-index")
+DEFAULT_SEEDS_DIR = PROJECT_ROOT / "seeds"
+DEFAULT_READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or not value.strip():
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service runs with; build with `Settings.from_env()` and override with `with_()`."""
+
+    index_dir: Path = DEFAULT_INDEX_DIR
+    seeds_dir: Path = DEFAULT_SEEDS_DIR
+    reader: str = "auto"
+    reader_dir: Path = DEFAULT_READER_DIR
+    reader_bf16: bool | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: str = ""
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the `QA_*` environment variables give (see the module's table)."""
+        env = os.environ if environ is None else environ
+        port = env.get("QA_PORT", "").strip()
+        try:
+            port_n = int(port) if port else 8000
+        except ValueError:
+            raise ValueError(f"QA_PORT must be a port number (got {port!r})") from None
+        return cls(
+            index_dir=Path(env.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR),
+            seeds_dir=Path(env.get("QA_SEEDS_DIR") or DEFAULT_SEEDS_DIR),
+            reader=(env.get("QA_READER") or "auto").strip(),
+            reader_dir=Path(env.get("QA_READER_DIR") or DEFAULT_READER_DIR),
+            reader_bf16=_flag(env.get("QA_READER_BF16")),
+            host=env.get("QA_HOST") or "127.0.0.1",
+            port=port_n,
+            api_key=(env.get("QA_API_KEY") or "").strip(),
+            cors_origins=tuple(
+                o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()
+            ),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (`None` values are ignored, so unset CLI flags keep the default)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None and v != ""})  # type: ignore[arg-type]
