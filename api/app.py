@@ -90,10 +90,17 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     app.state.pipeline = pipeline
     app.state.answer_memory = openai_compat.AnswerMemory()
 
-    def pipe() -> QAPipeline:
-        if "pipe" not in state:
-            raise HTTPException(status_code=503, detail="the index and models are still loading")
-        return state["pipe"]
+    _add_error_handlers(app)
+    _add_routes(app, state)
+    app.include_router(openai_compat.router)
+    app.include_router(web.router)
+    add_auth(app, settings.api_key)
+    add_cors(app, settings.cors_origins)  # added last so it wraps the key check
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Errors as `{"detail": ...}`: 422 for invalid requests and rejected questions, 500 (logged) otherwise."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -107,6 +114,15 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         logging.getLogger("articleqa").exception("unexpected error on %s", request.url.path)
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(err).__name__}"})
+
+
+def _add_routes(app: FastAPI, state: dict[str, QAPipeline]) -> None:
+    """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
+
+    def pipe() -> QAPipeline:
+        if "pipe" not in state:
+            raise HTTPException(status_code=503, detail="the index and models are still loading")
+        return state["pipe"]
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -140,9 +156,3 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
         if d is None:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
         return asdict(d)
-
-    app.include_router(openai_compat.router)
-    app.include_router(web.router)
-    add_auth(app, settings.api_key)
-    add_cors(app, settings.cors_origins)  # added last so it wraps the key check
-    return app

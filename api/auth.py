@@ -8,6 +8,7 @@ when the API answers 401. CORS preflights (`OPTIONS`) carry no credentials and p
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
@@ -18,6 +19,7 @@ PUBLIC_PREFIXES = ("/static/",)
 
 
 def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer TOKEN` header value ('' for any other scheme)."""
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
@@ -29,6 +31,7 @@ def key_matches(given: str, expected: str) -> bool:
 
 def _rejection(path: str, presented: bool) -> JSONResponse:
     message = "invalid API key" if presented else "missing API key: send 'Authorization: Bearer <key>'"
+    body: dict[str, Any]
     if path.startswith("/v1/"):
         code = "invalid_api_key"
         body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
@@ -45,6 +48,7 @@ class APIKeyMiddleware:
         self.key = key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass public paths, preflights and non-HTTP traffic through; answer 401 to a missing or wrong key."""
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_public(scope["path"]):
             await self.app(scope, receive, send)
             return

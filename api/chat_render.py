@@ -6,26 +6,11 @@ The text is Markdown that also reads well as plain text.
 
 from __future__ import annotations
 
-from qa.answers import Answer, AskResponse, ListItem
+from qa.answers import Answer, AskResponse
+from qa.citations import CitedItem, CitedResponse, cite
 
 NO_ANSWER = "I could not find an answer to that in the indexed articles."
 MAX_OTHER_ANSWERS = 2
-STANCE_LABEL = {"affirmed": "", "conditional": "conditionally", "negated": "no"}
-
-
-class Citations:
-    """Numbers the cited sentences in order of first use."""
-
-    def __init__(self) -> None:
-        self.cited: list[Answer] = []
-        self._keys: dict[tuple[str, int, int], int] = {}
-
-    def cite(self, ans: Answer) -> int:
-        key = (ans.document_id, ans.context_start, ans.context_end)
-        if key not in self._keys:
-            self.cited.append(ans)
-            self._keys[key] = len(self.cited)
-        return self._keys[key]
 
 
 def quote(ans: Answer) -> str:
@@ -38,51 +23,44 @@ def quote(ans: Answer) -> str:
     return f"“{ctx}”"
 
 
-def _item(item: ListItem, cites: Citations) -> str:
-    refs = "".join(f" [{cites.cite(ev)}]" for ev in item.evidence[:2])
-    return f"{item.name}{refs}"
+def _items(cited: list[CitedItem]) -> str:
+    return ", ".join(c.item.name + "".join(f" [{n}]" for n in c.refs) for c in cited)
 
 
-def _list_lines(resp: AskResponse, cites: Citations) -> list[str]:
+def _list_lines(cited: CitedResponse) -> list[str]:
     lines = []
-    affirmed = [i for i in resp.items if i.stance == "affirmed"]
-    conditional = [i for i in resp.items if i.stance == "conditional"]
-    negated = [i for i in resp.items if i.stance == "negated"]
-    if affirmed:
-        lines.append(", ".join(_item(i, cites) for i in affirmed))
-    if conditional:
-        lines.append("Conditionally: " + ", ".join(_item(i, cites) for i in conditional))
-    if negated:
-        lines.append("No: " + ", ".join(_item(i, cites) for i in negated))
-    if resp.excluded:
-        parts = [_item(i, cites) + (f" ({i.reason})" if i.reason else "") for i in resp.excluded]
+    for stance, label in (("affirmed", ""), ("conditional", "Conditionally: "), ("negated", "No: ")):
+        group = [c for c in cited.items if c.item.stance == stance]
+        if group:
+            lines.append(label + _items(group))
+    if cited.excluded:
+        parts = [_items([c]) + (f" ({c.item.reason})" if c.item.reason else "") for c in cited.excluded]
         lines.append("Not included: " + ", ".join(parts))
     return lines
 
 
-def _single_lines(resp: AskResponse, cites: Citations) -> list[str]:
-    best, *others = resp.answers
-    lines = [f"**{best.text.strip()}** [{cites.cite(best)}]"]
-    shown = [a for a in others if a.text.strip() != best.text.strip()][:MAX_OTHER_ANSWERS]
-    if shown:
-        lines.append("Other possible answers: " + "; ".join(f"{a.text.strip()} [{cites.cite(a)}]" for a in shown))
+def _single_lines(cited: CitedResponse) -> list[str]:
+    best, *others = cited.answers
+    lines = [f"**{best.answer.text.strip()}** [{best.ref}]"]
+    if others:
+        lines.append("Other possible answers: " + "; ".join(f"{c.answer.text.strip()} [{c.ref}]" for c in others))
     return lines
 
 
 def render_answer(resp: AskResponse) -> str:
     """The chat message for one response (Markdown; paragraphs separated by blank lines)."""
+    cited = cite(resp, max_other_answers=MAX_OTHER_ANSWERS)
     blocks: list[str] = []
-    if resp.rewritten_question:
-        blocks.append(f"_Read as: {resp.rewritten_question}_")
-    cites = Citations()
-    if resp.kind == "list" and (resp.items or resp.excluded):
-        blocks += _list_lines(resp, cites)
-    elif resp.answers:
-        blocks += _single_lines(resp, cites)
+    if cited.read_as:
+        blocks.append(f"_Read as: {cited.read_as}_")
+    if cited.is_list:
+        blocks += _list_lines(cited)
+    elif cited.answers:
+        blocks += _single_lines(cited)
     else:
         blocks.append(NO_ANSWER)
-    if cites.cited:
-        sources = [f"- [{n}] {quote(a)} — *{a.title or a.document_id}*" for n, a in enumerate(cites.cited, 1)]
+    if cited.sources:
+        sources = [f"- [{n}] {quote(a)} — *{a.title or a.document_id}*" for n, a in enumerate(cited.sources, 1)]
         blocks.append("**Sources**")
         blocks.append("\n".join(sources))
     return "\n\n".join(blocks) + "\n"

@@ -38,18 +38,24 @@ router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
 
 class ContentPart(BaseModel):
+    """One part of a multi-part message content; only `text` parts are read."""
+
     model_config = ConfigDict(extra="allow")
     type: StrictStr
     text: StrictStr | None = None
 
 
 class ChatMessage(BaseModel):
+    """One message of the conversation: a role and a string or a list of content parts."""
+
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: StrictStr | list[ContentPart] | None = None
 
 
 class StreamOptions(BaseModel):
+    """`stream_options`: whether a stream ends with a usage chunk."""
+
     model_config = ConfigDict(extra="allow")
     include_usage: StrictBool = False
 
@@ -124,12 +130,14 @@ class AnswerMemory:
         return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
     def put(self, text: str, resp: AskResponse) -> None:
+        """Remember `resp` as the answer behind the reply `text`, dropping the oldest beyond `size`."""
         with self._lock:
             self._items[self._key(text)] = resp
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
     def get(self, text: str) -> AskResponse | None:
+        """The answer behind the reply `text` (compared with whitespace collapsed), or None."""
         with self._lock:
             return self._items.get(self._key(text))
 
@@ -169,6 +177,7 @@ def list_models() -> dict[str, Any]:
 
 @router.get("/models/{model_id}", response_model=None)
 def get_model(model_id: str) -> dict[str, Any] | JSONResponse:
+    """The one model by its id; an OpenAI-style 404 for any other id."""
     if model_id != MODEL_ID:
         return openai_error(404, f"The model '{model_id}' does not exist", param="model", code="model_not_found")
     return {"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": MODEL_ID}
@@ -218,8 +227,9 @@ async def _stream(
     resp: AskResponse | None = None
     try:
         if fixed_reply is None:
-            resp = await run_in_threadpool(answer)
-            content = render(resp)
+            answered: AskResponse = await run_in_threadpool(answer)
+            resp = answered
+            content = render(answered)
         else:
             content = fixed_reply
     except Exception as err:  # the stream has started: report in-band, as OpenAI does

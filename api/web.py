@@ -40,4 +40,5 @@ def widget() -> FileResponse:
 
 @router.get("/static/{name}")
 def static_file(name: str) -> FileResponse:
+    """A file of `api/static` (404 for a missing or hidden file, a subpath, or a type not in `MEDIA`)."""
     return _file(name)

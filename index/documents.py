@@ -44,10 +44,12 @@ class Document:
             self.id = document_id(self.title, self.text)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict, as saved in the index's documents.jsonl."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
+        """A document from `to_dict` output; keys that are not fields are ignored."""
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_WORD_PIECES = 256
@@ -24,11 +28,12 @@ class Embedder:
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 64) -> None:
         self.model_path = Path(model_path) if model_path else encoder_path()
         self.batch_size = batch_size
-        self._model = None
+        self._model: SentenceTransformer | None = None
 
     name = MODEL_NAME
 
     def warm_up(self) -> None:
+        """Load the model now (offline, on the CPU) rather than on first use."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -39,11 +44,13 @@ class Embedder:
 
     @property
     def model(self):
+        """The loaded SentenceTransformer (loaded on first access)."""
         self.warm_up()
         return self._model
 
     @property
     def dimension(self) -> int:
+        """Length of an embedding vector (loads the model)."""
         return int(self.model.get_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:

@@ -29,10 +29,12 @@ class Passage:
     sentences: list[Span] = field(default_factory=list)  # document offsets of each sentence
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict, as saved in the index's passages.jsonl."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Passage:
+        """A passage from `to_dict` output (sentence spans back to tuples)."""
         d = dict(d)
         d["sentences"] = [tuple(s) for s in d.get("sentences", [])]
         return cls(**d)
@@ -89,6 +91,7 @@ def split_sentences(text: str) -> list[Span]:
 
 
 def passage_id(document_id: str, start: int, end: int) -> str:
+    """Stable id of a passage: 16 hex digits from its document id and offsets."""
     return hashlib.sha256(f"{document_id}:{start}:{end}".encode()).hexdigest()[:16]
 
 

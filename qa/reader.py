@@ -22,9 +22,11 @@ from qa.retriever import Retrieved
 class Reader(Protocol):
     """Question + retrieved passages -> answers, best first (an empty list means 'no answer')."""
 
-    def warm_up(self) -> None: ...
+    def warm_up(self) -> None:
+        """Load the models now, so the first question does not wait for them."""
 
-    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]: ...
+    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
+        """Up to `top_k` answers from `passages`, best first; an empty list means 'no answer'."""
 
 
 def sentence_of(passage: Passage, start: int, end: int) -> tuple[int, int]:
@@ -59,6 +61,16 @@ def make_answer(hit: Retrieved, start: int, end: int, score: float) -> Answer:
     )
 
 
+def passage_sentences(hits: Sequence[Retrieved]) -> list[tuple[Retrieved, int, int]]:
+    """Every sentence of the passages once (overlapping passages share sentences), as (hit, start, end)
+    with document offsets, in document order."""
+    seen: dict[tuple[str, int], tuple[Retrieved, int, int]] = {}
+    for hit in hits:
+        for s, e in hit.passage.sentences:
+            seen.setdefault((hit.passage.document_id, s), (hit, s, e))
+    return [seen[k] for k in sorted(seen)]
+
+
 def sentence_relevance(embedder: Embedder, question: str, texts: list[str]) -> np.ndarray:
     """How well each text matches the question: 0.8 x embedding cosine + 0.2 x share of question words it holds."""
     vecs = embedder.embed([question] + texts)
@@ -76,16 +88,14 @@ class SentenceReader:
         self.min_score = min_score
 
     def warm_up(self) -> None:
+        """Load the embedding model now."""
         self.embedder.warm_up()
 
     def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
-        seen: dict[tuple[str, int], tuple[Retrieved, int, int]] = {}
-        for hit in passages:
-            for s, e in hit.passage.sentences:
-                seen.setdefault((hit.passage.document_id, s), (hit, s, e))
-        if not seen:
+        """The `top_k` most relevant sentences as answers, best first, stopping below `min_score`."""
+        cands = passage_sentences(passages)
+        if not cands:
             return []
-        cands = list(seen.values())
         texts = [h.passage.text[s - h.passage.start : e - h.passage.start] for h, s, e in cands]
         scores = sentence_relevance(self.embedder, question, texts)
         order = np.argsort(-scores)

@@ -61,6 +61,7 @@ class HybridRetriever:
         self.title_weight = title_weight
 
     def retrieve(self, question: str, top_k: int = 5, vector: np.ndarray | None = None) -> list[Retrieved]:
+        """The `top_k` passages for `question`, best first (`vector`: its embedding, when already computed)."""
         if not self.store.passages:
             return []
         if vector is None:
@@ -76,8 +77,8 @@ class HybridRetriever:
             for r, f in fused.items():
                 top2[doc_of[r]] = sorted([*top2.get(doc_of[r], []), f], reverse=True)[:2]
             for r, f in fused.items():
-                best, *second = top2[doc_of[r]]
-                sibling = best if f < best else (second[0] if second else 0.0)
+                first, *second = top2[doc_of[r]]
+                sibling = first if f < first else (second[0] if second else 0.0)
                 bonus[r] = self.doc_weight * sibling
         title_bonus: dict[str, float] = {}
         if self.title_weight:

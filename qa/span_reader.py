@@ -15,14 +15,18 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.answers import Answer
 from qa.reader import make_answer
 from qa.retriever import Retrieved
-from qa.spans import trim_span
+from qa.spans import prefer_one, trim_span
 from qa.text import normalize_answer
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
 CALIBRATION = "calibration.json"
@@ -55,6 +59,7 @@ class SpanCandidate:
 
     @property
     def margin(self) -> float:
+        """How far the span's logit is above the window's no-answer logit."""
         return self.span_logit - self.null_logit
 
 
@@ -68,11 +73,13 @@ class Calibration:
     threshold: float = 0.5
 
     def probability(self, c: SpanCandidate) -> float:
+        """The calibrated probability that candidate `c` is a right answer."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.bias
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
     def load(cls, model_dir: Path) -> Calibration:
+        """The calibration saved beside the weights in `model_dir`; the defaults when there is none."""
         f = model_dir / CALIBRATION
         if not f.exists():
             return cls()
@@ -101,6 +108,22 @@ def best_spans(
     ]
     spans.sort(key=lambda t: -t[2])
     return spans[:n_best]
+
+
+def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int):
+    """(question, text) pairs as overlapping windows of at most `max_length` word pieces (the question
+    whole in each, the text cut with `stride` pieces of overlap), with character offsets; shared by
+    reading and training so both see the same windows."""
+    return tokenizer(
+        list(questions),
+        list(texts),
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
 
 
 def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
@@ -163,11 +186,12 @@ class SpanReader:
         self.calibration = Calibration.load(d)
         self.threshold = self.calibration.threshold if threshold is None else threshold
         self.bf16 = bf16_default() if bf16 is None else bf16
-        self._model = None
-        self._tokenizer = None
+        self._model: PreTrainedModel | None = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
+        """Load the tokenizer and model (once, thread-safe) before the first question needs them."""
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -187,27 +211,20 @@ class SpanReader:
         import torch
 
         self.warm_up()
+        model, tokenizer = self._model, self._tokenizer
+        assert model is not None and tokenizer is not None  # warm_up() loaded both
         n_best = n_best or self.spans_per_window
         out: list[list[SpanCandidate]] = [[] for _ in pairs]
         if not pairs:
             return out
-        enc = self._tokenizer(
-            [q for q, _ in pairs],
-            [t for _, t in pairs],
-            truncation="only_second",
-            max_length=self.max_length,
-            stride=self.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=False,
-        )
+        enc = encode_windows(tokenizer, [q for q, _ in pairs], [t for _, t in pairs], self.max_length, self.stride)
         n = len(enc["input_ids"])
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
         for lo in range(0, n, self.batch_size):
             idx = order[lo : lo + self.batch_size]
             ids, types, mask = pad_windows([enc["input_ids"][i] for i in idx], [enc["token_type_ids"][i] for i in idx])
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                res = self._model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+                res = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
             starts = res.start_logits.float().numpy()
             ends = res.end_logits.float().numpy()
             for r, i in enumerate(idx):
@@ -227,6 +244,7 @@ class SpanReader:
         return out
 
     def probability(self, c: SpanCandidate) -> float:
+        """The calibrated probability that candidate `c` is a right answer."""
         return self.calibration.probability(c)
 
     def spans(self, question: str, text: str, cands: Sequence[SpanCandidate]) -> list[tuple[int, int, float]]:
@@ -237,7 +255,7 @@ class SpanReader:
                 s, e = trim_span(question, text, c.start, c.end)
                 out.append((s, e, self.probability(c)))
         out.sort(key=lambda t: -t[2])
-        return out
+        return prefer_one(question, text, out)
 
     # ---- the Reader interface -------------------------------------------------------------------
     def candidates(self, question: str, passages: Sequence[Retrieved]) -> list[Answer]:

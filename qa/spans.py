@@ -64,3 +64,34 @@ def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _opening(close: str) -> str:
     return {")": "(", "]": "[", "”": "“"}[close]
+
+
+_SINGULAR_ASK = re.compile(
+    r"^\s*(?:who|which\s+\w+|what\s+\w+)\s+(?:is|was|has|had|plays|played|sings|sang|wrote|won|directed|"
+    r"founded|invented|discovered|created|designed|leads|led|owns|owned|became|becomes)\b",
+    re.I,
+)
+_COORDINATION = re.compile(r",\s+|\s+and\s+|\s*&\s*")
+
+
+def is_singular_question(question: str) -> bool:
+    """A question that asks for one thing ("Who played …?", "Which actor was …?"), not for several."""
+    return bool(_SINGULAR_ASK.match(question)) and not re.search(r"\b(?:are|were|have)\b", question.split("?")[0][:40])
+
+
+def prefer_one(
+    question: str, text: str, ranked: list[tuple[int, int, float]], ratio: float = 0.5
+) -> list[tuple[int, int, float]]:
+    """For a question asking for one thing, when the best span coordinates several ("A, B and C") and the
+    reader also proposed one of them on its own with at least `ratio` of the best score, that one comes
+    first (with the best span's score: the reader is as sure the answer is in there)."""
+    if len(ranked) < 2 or not is_singular_question(question):
+        return ranked
+    s0, e0, p0 = ranked[0]
+    if not _COORDINATION.search(text[s0:e0]):
+        return ranked
+    parts = {p.strip().lower() for p in _COORDINATION.split(text[s0:e0]) if p.strip()}
+    for i, (s, e, p) in enumerate(ranked[1:], 1):
+        if s0 <= s and e <= e0 and (s, e) != (s0, e0) and p >= ratio * p0 and text[s:e].strip().lower() in parts:
+            return [(s, e, p0), *ranked[1:i], *ranked[i + 1 :]]
+    return ranked

@@ -56,6 +56,7 @@ def _quiet_libraries() -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    """`qa index`: add the documents under the given paths (default: the seeds) to the index, and save it."""
     from index.documents import load_documents
     from index.embedder import Embedder
     from index.store import IndexStore
@@ -99,6 +100,7 @@ def _pipeline(args: argparse.Namespace, progress: bool = False):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """`qa ask`: answer one question, as text or as the `/ask` JSON (building the index first if there is none)."""
     from index.store import IndexStore
     from qa.pipeline import check_question, check_top_k
 
@@ -117,6 +119,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    """`qa search`: print the passages retrieved for a query, without reading them."""
     from qa.pipeline import check_question, check_top_k
 
     check_question(args.query, what="query")  # bad input fails before any index is built or model loaded
@@ -133,6 +136,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """`qa info`: what the index holds and was built with, and its size on disk."""
     from index.embedder import Embedder
     from index.store import IndexStore
 
@@ -180,6 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """`qa eval`: evaluate on SQuAD-format files, or on one list-question gold file with `--lists`."""
     if args.lists:
         from qa.offline.list_eval import run_list_eval_cli
 
@@ -193,6 +198,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand but `train-reader`, whose options belong to the trainer."""
     p = _Parser(prog="qa", description="Question answering over news articles.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -253,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the `qa` command on `argv` (default: the process's arguments); returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train-reader"]:  # all its options belong to the trainer (qa/train.py)
         from qa.offline.train import main as train_main

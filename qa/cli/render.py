@@ -1,65 +1,71 @@
-"""The `qa` command's text output: an answer first, then numbered sources and the passages read."""
+"""The `qa` command's text output: the answer first, then the numbered source sentences and the passages read.
+
+Built from the same `CitedResponse` as the chat's Markdown (qa/citations.py), so both number sources alike.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-from qa.answers import AskResponse
+from qa.answers import AskResponse, PassageHit
+from qa.citations import CitedItem, CitedResponse, cite
+
+NO_ANSWER = "No answer found in the indexed articles."
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, 100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _item_line(c: CitedItem, with_reason: bool) -> str:
+    ev = c.item.evidence[0]
+    why = f" ({c.item.reason})" if with_reason and c.item.reason else ""
+    refs = "".join(f"[{n}]" for n in c.refs[:1])
+    return f'  • {c.item.name} — {c.item.stance}{why} — "{ev.context}" {refs}'
+
+
+def _answer_lines(cited: CitedResponse) -> list[str]:
+    if cited.is_list:
+        lines = ["Answer (list):", *(_item_line(c, False) for c in cited.items)]
+        if cited.excluded:
+            lines += ["", "Not included:", *(_item_line(c, True) for c in cited.excluded)]
+        return lines
+    if not cited.answers:
+        return [NO_ANSWER]
+    best, *others = cited.answers
+    a = best.answer
+    lines = [f"Answer: {a.text}   (score {a.score:.2f}) [{best.ref}]"]
+    if a.context != a.text:
+        lines += _wrap(f'"{a.context}"', "  ")
+    if others:
+        lines += ["", "Other answers:"]
+        for i, c in enumerate(others, 2):
+            lines.append(f"  {i}. {c.answer.text}   (score {c.answer.score:.2f}) [{c.ref}]")
+            if c.answer.context != c.answer.text:
+                lines += _wrap(f'"{c.answer.context}"', "     ")
+    return lines
+
+
+def _passage_lines(passages: list[PassageHit]) -> list[str]:
+    lines = ["", "Passages:"]
+    for i, p in enumerate(passages, 1):
+        snippet = p.text if len(p.text) <= 160 else p.text[:157] + "..."
+        lines.append(f"  {i}. {p.title} (chars {p.start}-{p.end}, score {p.score:.4f})")
+        lines += _wrap(snippet, "     ")
+    return lines
 
 
 def format_response(resp: AskResponse) -> str:
-    """Readable text: the answer first, then numbered sources."""
+    """Readable text: the question, the answer (or list), the numbered sources, then the passages read."""
+    cited = cite(resp)
     lines = [f"Q: {resp.question}"]
-    if getattr(resp, "rewritten_question", None):
-        lines.append(f"   (read as: {resp.rewritten_question})")
-    lines.append("")
-    sources: list[str] = []
-
-    def cite(doc_id: str, title: str) -> int:
-        key = f"{title} [{doc_id}]"
-        if key not in sources:
-            sources.append(key)
-        return sources.index(key) + 1
-
-    if resp.kind == "list" and resp.items:
-        lines.append("Answer (list):")
-        for item in resp.items:
-            ev = item.evidence[0]
-            n = cite(ev.document_id, ev.title)
-            lines.append(f'  • {item.name} — {item.stance} — "{ev.context}" [{n}]')
-        if resp.excluded:
-            lines.append("")
-            lines.append("Not included:")
-            for item in resp.excluded:
-                ev = item.evidence[0]
-                n = cite(ev.document_id, ev.title)
-                why = f" ({item.reason})" if item.reason else ""
-                lines.append(f'  • {item.name} — {item.stance}{why} — "{ev.context}" [{n}]')
-    elif resp.answers:
-        best = resp.answers[0]
-        n = cite(best.document_id, best.title)
-        lines.append(f"Answer: {best.text}   (score {best.score:.2f}) [{n}]")
-        if best.context != best.text:
-            lines += textwrap.wrap(f'"{best.context}"', 100, initial_indent="  ", subsequent_indent="  ")
-        if len(resp.answers) > 1:
-            lines.append("")
-            lines.append("Other answers:")
-            for i, a in enumerate(resp.answers[1:], 2):
-                n = cite(a.document_id, a.title)
-                lines.append(f"  {i}. {a.text}   (score {a.score:.2f}) [{n}]")
-                if a.context != a.text:
-                    lines += textwrap.wrap(f'"{a.context}"', 100, initial_indent="     ", subsequent_indent="     ")
-    else:
-        lines.append("No answer found in the indexed articles.")
-    lines.append("")
-    lines.append("Sources:")
-    for i, s in enumerate(sources, 1):
-        lines.append(f"  [{i}] {s}")
+    if cited.read_as:
+        lines.append(f"   (read as: {cited.read_as})")
+    lines += ["", *_answer_lines(cited), "", "Sources:"]
+    for n, src in enumerate(cited.sources, 1):
+        lines.append(
+            f"  [{n}] {src.title or src.document_id} [{src.document_id}], chars {src.context_start}-{src.context_end}"
+        )
     if resp.passages:
-        lines.append("")
-        lines.append("Passages:")
-        for i, p in enumerate(resp.passages, 1):
-            snippet = p.text if len(p.text) <= 160 else p.text[:157] + "..."
-            lines.append(f"  {i}. {p.title} (chars {p.start}-{p.end}, score {p.score:.4f})")
-            lines += textwrap.wrap(snippet, 100, initial_indent="     ", subsequent_indent="     ")
+        lines += _passage_lines(resp.passages)
     return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""List answers: whether a question asks for several items, and the items the articles name, with stance."""

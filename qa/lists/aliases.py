@@ -62,6 +62,7 @@ class AliasTable:
 
     @classmethod
     def from_dict(cls, data: dict) -> AliasTable:
+        """The table from the `aliases.json` layout: countries (aliases, demonyms, capitals) and entities."""
         t = cls()
         for c in data.get("countries", []):
             name = c["name"]
@@ -117,6 +118,7 @@ class AliasTable:
         return hit
 
     def is_capital(self, surface: str) -> bool:
+        """True when `surface` is a capital listed in the table."""
         return self._get(self.capitals, surface) is not None
 
     def entity(self, surface: str) -> Resolved | None:
@@ -130,6 +132,11 @@ class AliasTable:
         """The table's name for `surface` (capitals fold into countries only when `want_countries`)."""
         hit = self.country(surface, capitals=want_countries) or self.entity(surface)
         return hit.name if hit else None
+
+    def match_keys(self, surface: str) -> set[str]:
+        """The normalised forms `surface` is known by: itself and the table's name for it ("UK" ->
+        {"uk", "united kingdom"}). Two names denote the same thing when their keys meet."""
+        return {normalise(surface), normalise(self.canonical(surface, want_countries=True) or "")} - {""}
 
 
 @lru_cache(maxsize=4)

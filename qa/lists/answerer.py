@@ -28,13 +28,13 @@ import numpy as np
 from index.documents import Document
 from index.embedder import Embedder
 from qa.answers import Answer, AskResponse, ListItem
-from qa.lists.aliases import load_aliases, normalise
+from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
 from qa.lists.mentions import Mention, find_mentions
 from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_question
 from qa.lists.stance import StanceReading, clause_stance, relative_stance
 from qa.nlp import parse
-from qa.reader import Reader, make_answer, sentence_relevance
+from qa.reader import Reader, make_answer, passage_sentences, sentence_relevance
 from qa.retriever import HybridRetriever, Retrieved
 
 __all__ = ["ListAnswerer", "ListSettings", "is_list_question", "narrow_to"]
@@ -105,14 +105,10 @@ class _Group:
 
 
 def _sentences(hits: list[Retrieved]) -> list[Sentence]:
-    seen: dict[tuple[str, int], Sentence] = {}
-    for hit in hits:
-        p = hit.passage
-        for s, e in p.sentences:
-            key = (p.document_id, s)
-            if key not in seen:
-                seen[key] = Sentence(hit, s, e, p.text[s - p.start : e - p.start])
-    return sorted(seen.values(), key=lambda x: (x.hit.passage.document_id, x.start))
+    return [
+        Sentence(h, s, e, h.passage.text[s - h.passage.start : e - h.passage.start])
+        for h, s, e in passage_sentences(hits)
+    ]
 
 
 def _refers_back(text: str) -> bool:
@@ -200,52 +196,37 @@ def _item_key(m: Mention, kind: str) -> tuple[str, str] | None:
 
 
 def _in_question(key: str, name: str, info: QuestionInfo) -> bool:
+    """True when the question itself names this item ("Which countries besides France …")."""
     aliases = load_aliases()
-    for n in info.named:
-        canon = aliases.canonical(n, want_countries=True)
-        if canon and canon in (key, name):
-            return True
-        nn = normalise(n)
-        if nn and (nn == normalise(name) or nn == key):
-            return True
-    return False
+    mine = {normalise(key), normalise(name)} - {""}
+    return any(aliases.match_keys(n) & mine for n in info.named)
 
 
-def collect_items(
-    embedder: Embedder,
-    documents: Mapping[str, Document],
-    question: str,
-    hits: list[Retrieved],
-    answers: list[Answer],
-    info: QuestionInfo | None = None,
-    settings: ListSettings = DEFAULT_SETTINGS,
-) -> tuple[list[ListItem], list[ListItem], list[Sentence]]:
-    """(items, excluded, relevant sentences) for a list question over retrieved passages and the reader's
-    answers over them."""
-    info = info or analyse_question(question)
-    kind = _question_kind(embedder, info)
-    aliases = load_aliases()
-    sents = score_sentences(embedder, documents, question, hits, answers, settings)
-    if not sents:
-        return [], [], []
-    best = max(s.relevance for s in sents)
-    floor = max(settings.min_relevance, settings.relative_relevance * best)
-    relevant = [s for s in sents if s.relevance >= floor]
+@dataclass
+class _Gathered:
+    """Mentions of the relevant sentences grouped by item key, with what the later steps need to know."""
 
-    per_key: dict[str, _Group] = {}
-    roles: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    direct_weight: dict[str, float] = defaultdict(float)
-    person_affiliation: dict[str, str] = {}
+    per_key: dict[str, _Group] = field(default_factory=dict)
+    roles: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    direct_weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    person_affiliation: dict[str, str] = field(default_factory=dict)
+
+
+def _gather(
+    relevant: list[Sentence], kind: str, info: QuestionInfo, aliases: AliasTable, settings: ListSettings
+) -> _Gathered:
+    """Every on-type mention in the relevant sentences, in its role, as evidence for its item."""
+    out = _Gathered()
     found = [(s, m) for s in relevant for m in find_mentions(s.text, s.start, aliases)]
     for s, m in found:
         if kind == "agent" and m.role == "agent" and m.direct:
             level = "country" if m.country else m.kind
-            direct_weight[level] += s.relevance
+            out.direct_weight[level] += s.relevance
         resolved = _item_key(m, kind)
         if resolved is None:
             continue
         key, name = resolved
-        roles[key][m.role] += 1
+        out.roles[key][m.role] += 1
         if info.agent and m.role != "agent":
             continue
         if not info.agent and m.role == "source":
@@ -253,40 +234,50 @@ def collect_items(
         if _in_question(key, name, info):
             continue
         if m.kind == "person" and m.affiliation:
-            person_affiliation[key] = m.affiliation
+            out.person_affiliation[key] = m.affiliation
         reading = relative_stance(clause_stance(m.token), info.negative)
         score = s.relevance * (1.0 if m.direct else 0.97)
         if m.kind != kind and not (kind in ("country", "agent") and m.country):
             score *= settings.loose_factor
         ev = Evidence(m, s, reading, make_answer(s.hit, m.start, m.end, score))
-        g = per_key.setdefault(key, _Group(key))
+        g = out.per_key.setdefault(key, _Group(key))
         g.names.append(name)
         g.evidence.append(ev)
+    return out
 
-    # "who" questions answer at one level: countries when the agents are mostly countries, else people/orgs
-    if kind == "agent" and per_key:
-        country_level = direct_weight.get("country", 0.0) >= max(
-            direct_weight.get("person", 0.0), direct_weight.get("org", 0.0)
-        )
-        countries = {k for k in per_key if k in aliases.country_names}
-        for key in list(per_key):
-            if country_level and key not in countries:
-                g = per_key.pop(key)
-                target = person_affiliation.get(key)
-                if target:
-                    per_key.setdefault(target, _Group(target)).evidence.extend(g.evidence)
-                    per_key[target].names.append(target)
-            elif not country_level and key in countries:
-                if not any(e.mention.direct for e in per_key[key].evidence):
-                    per_key.pop(key)
 
-    # a place that is mostly where things happen ("to Ukraine", "in Ukraine") is the setting, not an answer
-    if info.agent:
-        for key in list(per_key):
-            r = roles[key]
-            if r.get("oblique", 0) + r.get("other", 0) > 2 * r.get("agent", 0):
+def _one_agent_level(gathered: _Gathered, aliases: AliasTable) -> None:
+    """Keep one level for a "who" question: countries when the agents are mostly countries, else people/orgs.
+
+    At country level the other items go, a person's evidence moving to their country when it is known; at the
+    other level a country stays only with a direct mention."""
+    per_key, direct_weight = gathered.per_key, gathered.direct_weight
+    country_level = direct_weight.get("country", 0.0) >= max(
+        direct_weight.get("person", 0.0), direct_weight.get("org", 0.0)
+    )
+    countries = {k for k in per_key if k in aliases.country_names}
+    for key in list(per_key):
+        if country_level and key not in countries:
+            g = per_key.pop(key)
+            target = gathered.person_affiliation.get(key)
+            if target:
+                per_key.setdefault(target, _Group(target)).evidence.extend(g.evidence)
+                per_key[target].names.append(target)
+        elif not country_level and key in countries:
+            if not any(e.mention.direct for e in per_key[key].evidence):
                 per_key.pop(key)
 
+
+def _drop_settings(gathered: _Gathered) -> None:
+    """A place that is mostly where things happen ("to Ukraine", "in Ukraine") is the setting, not an answer."""
+    for key in list(gathered.per_key):
+        r = gathered.roles[key]
+        if r.get("oblique", 0) + r.get("other", 0) > 2 * r.get("agent", 0):
+            gathered.per_key.pop(key)
+
+
+def _merge_folded(per_key: dict[str, _Group]) -> dict[str, _Group]:
+    """The groups merged where `fold_keys` folds one name into a longer one ("Macron", "WSJ" -> full names)."""
     kinds = {k: ("person" if any(e.mention.kind == "person" for e in g.evidence) else "x") for k, g in per_key.items()}
     folded = fold_keys(kinds)
     merged: dict[str, _Group] = {}
@@ -295,6 +286,27 @@ def collect_items(
         mg = merged.setdefault(target, _Group(target))
         mg.names.extend(g.names)
         mg.evidence.extend(g.evidence)
+    return merged
+
+
+def collect_items(
+    embedder: Embedder, sents: list[Sentence], info: QuestionInfo, settings: ListSettings = DEFAULT_SETTINGS
+) -> tuple[list[ListItem], list[ListItem], list[Sentence]]:
+    """(items, excluded, relevant sentences) for a list question, from the scored sentences of its passages."""
+    kind = _question_kind(embedder, info)
+    aliases = load_aliases()
+    if not sents:
+        return [], [], []
+    best = max(s.relevance for s in sents)
+    floor = max(settings.min_relevance, settings.relative_relevance * best)
+    relevant = [s for s in sents if s.relevance >= floor]
+
+    gathered = _gather(relevant, kind, info, aliases, settings)
+    if kind == "agent" and gathered.per_key:
+        _one_agent_level(gathered, aliases)
+    if info.agent:
+        _drop_settings(gathered)
+    merged = _merge_folded(gathered.per_key)
 
     items: list[ListItem] = []
     excluded: list[ListItem] = []
@@ -365,9 +377,8 @@ class ListAnswerer:
             answers = self.reader.read(question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)))
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
             answers = []
-        items, excluded, _relevant = collect_items(
-            self.embedder, self.documents, question, hits, answers, info, self.settings
-        )
+        sents = score_sentences(self.embedder, self.documents, question, hits, answers, self.settings)
+        items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
         if not items and not excluded:
             top = {h.passage.id for h in hits[:top_k]}
             single = [a for a in answers if a.passage_id in top][:top_k]
@@ -392,13 +403,12 @@ def narrow_to(resp: AskResponse, subject: str) -> AskResponse | None:
     """The part of a list answer about one thing ("And Sweden?" after "Which countries …?"): its item, or
     its exclusion with the reason and evidence; None when the list does not name it."""
     aliases = load_aliases()
-    want = {normalise(subject), normalise(aliases.canonical(subject, want_countries=True) or "")} - {""}
+    want = aliases.match_keys(subject)
     if not want:
         return None
 
     def match(it: ListItem) -> bool:
-        names = {normalise(it.name)} | {normalise(e.text) for e in it.evidence}
-        names |= {normalise(aliases.canonical(e.text, want_countries=True) or "") for e in it.evidence}
+        names = {normalise(it.name)}.union(*(aliases.match_keys(e.text) for e in it.evidence))
         return bool(want & names)
 
     items = [it for it in resp.items if match(it)]

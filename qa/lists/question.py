@@ -91,6 +91,72 @@ def _subject_follows(doc, i: int) -> bool:
     )
 
 
+def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
+    """Imperatives: "List the ...", "Name all ...", "Give me the ..." (a plural object makes a list)."""
+    for t in doc:
+        if t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "pobj", "attr", "ROOT", "appos") and _plural(t):
+            info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
+            info.agent = any(c.dep_ == "relcl" and any(g.tag_ == "WP" for g in c.children) for c in t.children)
+            return info
+    if first.lower_ in ("list", "enumerate"):
+        info.is_list = True
+    return info
+
+
+def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
+    """Which / what / whose: a plural head noun ("Which countries"), or a plural attribute after a copula."""
+    head = wh.head if wh.dep_ == "det" else None
+    if head is None and wh.i + 1 < len(doc) and doc[wh.i + 1].pos_ in ("NOUN", "PROPN"):
+        head = doc[wh.i + 1]
+    if head is not None and head.pos_ in ("NOUN", "PROPN") and head.i > wh.i:
+        if _plural(head):
+            info.is_list, info.head, info.kind = True, head.lemma_.lower(), _head_kind(head.lemma_)
+            info.agent = not lead_prep and not _subject_follows(doc, head.i)
+        return info
+    # "What are the main products ...?" -> plural attribute after a copula
+    if wh.lower_ == "what" and wh.i + 1 < len(doc) and doc[wh.i + 1].lemma_ == "be":
+        for t in doc[wh.i + 2 :]:
+            if t.pos_ == "NOUN":
+                if _plural(t) and doc[wh.i + 1].lower_ in ("are", "were"):
+                    info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
+                    info.agent = False
+                break
+    return info
+
+
+def _who_copula(doc, nxt, info: QuestionInfo) -> QuestionInfo:
+    """Who + a form of "be": plural ("Who are ...") or a shareable disposition ("Who is willing ...")."""
+    if nxt.lower_ in ("are", "were"):
+        info.is_list = True
+        noun = next((t for t in doc[nxt.i + 1 :] if t.pos_ == "NOUN"), None)
+        if noun is not None and _head_kind(noun.lemma_) != "any":
+            info.kind, info.head = _head_kind(noun.lemma_), noun.lemma_.lower()
+        return info
+    pred = next((t for t in doc[nxt.i + 1 :] if not t.is_punct and t.pos_ != "ADV"), None)
+    if pred is not None and (pred.lower_ in DISPOSITION_ADJS or (pred.pos_ == "ADJ" and pred.dep_ == "acomp")):
+        info.is_list = True
+    return info
+
+
+def _who(doc, wh, info: QuestionInfo) -> QuestionInfo:
+    """Who / whom: a list when the predicate is one any number of agents can share."""
+    info.kind, info.head = "agent", ""
+    nxt = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
+    if nxt is None:
+        return info
+    if nxt.lower_ in ("else", "all"):
+        info.is_list = True
+        return info
+    if nxt.lemma_ == "be":
+        return _who_copula(doc, nxt, info)
+    verb = next((t for t in doc[wh.i + 1 :] if t.pos_ == "VERB"), None)
+    if verb is not None and verb.lemma_.lower() in STANCE_VERBS and wh.dep_ in ("nsubj", "nsubjpass"):
+        info.is_list = True
+    if nxt.pos_ == "AUX" and nxt.lemma_ != "do" and doc[min(nxt.i + 1, len(doc) - 1)].lower_ in DISPOSITION_ADJS:
+        info.is_list = True
+    return info
+
+
 def analyse_question(question: str) -> QuestionInfo:
     """Parse `question` and decide whether, and how, it asks for a list."""
     doc = parse(question.strip())
@@ -104,65 +170,16 @@ def analyse_question(question: str) -> QuestionInfo:
 
     # Imperatives: "List the ...", "Name all ...", "Give me the ..."
     if first.lower_ in LIST_IMPERATIVES and first.i == 0:
-        for t in doc:
-            if t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "pobj", "attr", "ROOT", "appos") and _plural(t):
-                info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
-                info.agent = any(c.dep_ == "relcl" and any(g.tag_ == "WP" for g in c.children) for c in t.children)
-                return info
-        if first.lower_ in ("list", "enumerate"):
-            info.is_list = True
-        return info
+        return _imperative(doc, first, info)
 
     # Skip a leading preposition: "In which cities ..." (the items are then places, not agents)
     lead_prep = first.pos_ == "ADP"
     wh = next((t for t in toks[:3] if t.lower_ in WH_WORDS), None)
     if wh is None:
         return info
-
     if wh.lower_ in ("which", "what", "whose"):
-        head = wh.head if wh.dep_ == "det" else None
-        if head is None and wh.i + 1 < len(doc) and doc[wh.i + 1].pos_ in ("NOUN", "PROPN"):
-            head = doc[wh.i + 1]
-        if head is not None and head.pos_ in ("NOUN", "PROPN") and head.i > wh.i:
-            if _plural(head):
-                info.is_list, info.head, info.kind = True, head.lemma_.lower(), _head_kind(head.lemma_)
-                info.agent = not lead_prep and not _subject_follows(doc, head.i)
-            return info
-        # "What are the main products ...?" -> plural attribute after a copula
-        if wh.lower_ == "what" and wh.i + 1 < len(doc) and doc[wh.i + 1].lemma_ == "be":
-            for t in doc[wh.i + 2 :]:
-                if t.pos_ == "NOUN":
-                    if _plural(t) and doc[wh.i + 1].lower_ in ("are", "were"):
-                        info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
-                        info.agent = False
-                    break
-        return info
-
-    # who / whom
-    info.kind, info.head = "agent", ""
-    nxt = doc[wh.i + 1] if wh.i + 1 < len(doc) else None
-    if nxt is None:
-        return info
-    if nxt.lower_ in ("else", "all"):
-        info.is_list = True
-        return info
-    if nxt.lemma_ == "be":
-        if nxt.lower_ in ("are", "were"):
-            info.is_list = True
-            noun = next((t for t in doc[nxt.i + 1 :] if t.pos_ == "NOUN"), None)
-            if noun is not None and _head_kind(noun.lemma_) != "any":
-                info.kind, info.head = _head_kind(noun.lemma_), noun.lemma_.lower()
-            return info
-        pred = next((t for t in doc[nxt.i + 1 :] if not t.is_punct and t.pos_ != "ADV"), None)
-        if pred is not None and (pred.lower_ in DISPOSITION_ADJS or (pred.pos_ == "ADJ" and pred.dep_ == "acomp")):
-            info.is_list = True
-        return info
-    verb = next((t for t in doc[wh.i + 1 :] if t.pos_ == "VERB"), None)
-    if verb is not None and verb.lemma_.lower() in STANCE_VERBS and wh.dep_ in ("nsubj", "nsubjpass"):
-        info.is_list = True
-    if nxt.pos_ == "AUX" and nxt.lemma_ != "do" and doc[min(nxt.i + 1, len(doc) - 1)].lower_ in DISPOSITION_ADJS:
-        info.is_list = True
-    return info
+        return _which_what(doc, wh, lead_prep, info)
+    return _who(doc, wh, info)
 
 
 def is_list_question(question: str) -> bool:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.answers import Stance
+
 NEGATORS = {"not", "n't", "never", "no", "neither", "nor", "none", "nobody"}
 NEGATIVE_PREDICATES = {
     "oppose", "opposed", "refuse", "reject", "decline", "veto", "resist", "object", "boycott", "deny", "exclude",
@@ -36,7 +38,7 @@ MULTIWORD_CONDITIONS = (("as", "long", "as"), ("on", "condition"), ("only", "if"
 class StanceReading:
     """A clause's stance and the words that decided it (shown to users as the reason)."""
 
-    stance: str  # "affirmed" | "conditional" | "negated"
+    stance: Stance
     cues: list[str] = field(default_factory=list)
 
 
@@ -66,8 +68,8 @@ def _words(tokens) -> list[str]:
     return [t.lower_ for t in tokens]
 
 
-def read_tokens(tokens) -> StanceReading:
-    """Stance from the cue words among `tokens` (a clause)."""
+def _condition_cues(tokens) -> list[str]:
+    """The condition markers and hedges among `tokens`: single words first, then multiword phrases."""
     words = _words(tokens)
     lemmas = [t.lemma_.lower() for t in tokens]
     cond: list[str] = []
@@ -81,7 +83,11 @@ def read_tokens(tokens) -> StanceReading:
         for i in range(len(words) - n + 1):
             if tuple(words[i : i + n]) == phrase:
                 cond.append(" ".join(phrase))
-    neg_words = [t.lower_ for t in tokens if t.dep_ == "neg" or t.lower_ in NEGATORS]
+    return cond
+
+
+def _negative_predicates(tokens) -> list[str]:
+    """The negative predicates among `tokens`, phrasal ones ("rule out") included."""
     neg_preds: list[str] = []
     for t in tokens:
         lem = t.lemma_.lower()
@@ -90,6 +96,14 @@ def read_tokens(tokens) -> StanceReading:
         for c in t.children:
             if c.dep_ == "prt" and (lem, c.lower_) in NEGATIVE_PHRASAL:
                 neg_preds.append(f"{t.lower_} {c.lower_}")
+    return neg_preds
+
+
+def read_tokens(tokens) -> StanceReading:
+    """Stance from the cue words among `tokens` (a clause)."""
+    cond = _condition_cues(tokens)
+    neg_words = [t.lower_ for t in tokens if t.dep_ == "neg" or t.lower_ in NEGATORS]
+    neg_preds = _negative_predicates(tokens)
     if neg_words and neg_preds:
         return StanceReading("conditional", [f"{neg_words[0]} {neg_preds[0]}"] + cond)
     if cond:
@@ -113,6 +127,6 @@ def relative_stance(reading: StanceReading, negative_question: bool) -> StanceRe
     """A clause's stance towards the question: for a negative question, opposing clauses affirm it."""
     if not negative_question or reading.stance == "conditional":
         return reading
-    flipped = "affirmed" if reading.stance == "negated" else "negated"
+    flipped: Stance = "affirmed" if reading.stance == "negated" else "negated"
     cues = reading.cues if reading.stance == "negated" else ["supports rather than opposes"]
     return StanceReading(flipped, cues)

@@ -1,0 +1,1 @@
+"""Offline work on the reader, outside the question path: training data, training, calibration and evaluation."""

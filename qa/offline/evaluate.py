@@ -220,7 +220,7 @@ def eval_off_topic(
     retriever = HybridRetriever(store)
     vectors = embedder.embed([q.question for q in questions], progress=False)
     abstained = 0
-    wrongly = []
+    wrongly: list[dict[str, str]] = []
     for q, v in tqdm(list(zip(questions, vectors)), desc="off-topic", unit="q", file=sys.stderr):
         _, served = _forced_and_served(reader, q.question, retriever.retrieve(q.question, top_k, vector=v))
         abstained += not served
@@ -237,6 +237,7 @@ def eval_off_topic(
 
 
 def print_table(figures: dict[str, Any], title: str) -> None:
+    """`title`, then one aligned `key  value` line per figure."""
     print(title)
     width = max(len(k) for k in figures)
     for k, v in figures.items():
@@ -283,6 +284,7 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
 
 
 def print_figures(figures: dict[str, Any]) -> None:
+    """One file's figures as text: the forced answer's, then the served ones."""
     title = f"{Path(figures['file']).name}: {figures['mode']} mode, {figures['total']} questions"
     flat = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
     print_table(flat, title)

@@ -53,10 +53,12 @@ class Source:
 
     @property
     def name(self) -> str:
+        """The source's name: its file name without the extension."""
         return self.path.stem
 
     @classmethod
     def parse(cls, spec: str, data_dir: Path = DATA_DIR) -> Source:
+        """`FILE[*WEIGHT]`, FILE relative to `data_dir` unless it exists as given."""
         name, _, weight = spec.partition("*")
         path = Path(name)
         if not path.is_absolute() and not path.exists():
@@ -75,8 +77,8 @@ def split_heldout(
     if name == Path(SQUAD_TRAIN).stem:
         titles = sorted({q.title for q in questions})
         random.Random(seed).shuffle(titles)
-        held = set(titles[:SQUAD_HELDOUT_ARTICLES])
-        return [q for q in questions if q.title not in held], [q for q in questions if q.title in held]
+        held_titles = set(titles[:SQUAD_HELDOUT_ARTICLES])
+        return [q for q in questions if q.title not in held_titles], [q for q in questions if q.title in held_titles]
     by_title = len({q.title for q in questions}) >= 20
     counts: dict[str, int] = {}
     for q in questions:
@@ -126,6 +128,47 @@ def without_answer_sentence(context: str, answer_start: int, answer_len: int) ->
     return rest if len(rest) >= 80 else None
 
 
+class _Paragraphs:
+    """The paragraphs of a question set by article, with cached normalised texts (for answer checks)."""
+
+    def __init__(self, questions: list[SquadQuestion]) -> None:
+        self.by_title: dict[str, list[str]] = {}
+        for q in questions:
+            paras = self.by_title.setdefault(q.title, [])
+            if not paras or paras[-1] != q.context:
+                paras.append(q.context)
+        self.titles = list(self.by_title)
+        self._normalized: dict[str, str] = {}
+
+    def lacks(self, ctx: str, q: SquadQuestion, golds: list[str]) -> bool:
+        """True when `ctx` is another paragraph than the question's and holds none of its answers."""
+        n = self._normalized.get(ctx)
+        if n is None:
+            n = self._normalized[ctx] = normalize_answer(ctx)
+        return ctx != q.context and not any(g in n for g in golds)
+
+
+def _negative(
+    q: SquadQuestion, golds: list[str], paras: _Paragraphs, r: float, rng: random.Random, rates: tuple[float, ...]
+) -> str | None:
+    """A paragraph for `q` without its answer, of the kind the draw `r` picks (cut, same article, other)."""
+    neg_cut, neg_same, neg_other = rates
+    if r < neg_cut and q.answers:
+        cut = without_answer_sentence(q.context, q.answer_starts[0], len(q.answers[0]))
+        if cut and not any(g in normalize_answer(cut) for g in golds):
+            return cut
+    elif r < neg_cut + neg_same:
+        candidates = [c for c in paras.by_title[q.title] if paras.lacks(c, q, golds)]
+        if candidates:
+            return rng.choice(candidates)
+    elif r < neg_cut + neg_same + neg_other:
+        other = rng.choice(paras.titles)
+        ctx = rng.choice(paras.by_title[other])
+        if other != q.title and paras.lacks(ctx, q, golds):
+            return ctx
+    return None
+
+
 def make_examples(
     questions: list[SquadQuestion],
     source: str,
@@ -136,20 +179,7 @@ def make_examples(
     strip_qmark: float = 0.0,
 ) -> list[TrainExample]:
     """Positives plus made negatives; the gold answer must be absent (after SQuAD normalisation) from them."""
-    by_title: dict[str, list[str]] = {}
-    for q in questions:
-        paras = by_title.setdefault(q.title, [])
-        if not paras or paras[-1] != q.context:
-            paras.append(q.context)
-    titles = list(by_title)
-    normalized: dict[str, str] = {}
-
-    def norm(ctx: str) -> str:
-        n = normalized.get(ctx)
-        if n is None:
-            n = normalized[ctx] = normalize_answer(ctx)
-        return n
-
+    paras = _Paragraphs(questions)
     out: list[TrainExample] = []
     for q in questions:
         question = q.question
@@ -158,25 +188,7 @@ def make_examples(
         golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
         if q.answers:
             out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source))
-
-        def lacks(ctx: str) -> bool:
-            return ctx != q.context and not any(g in norm(ctx) for g in golds)
-
-        r = rng.random()
-        neg: str | None = None
-        if r < neg_cut and q.answers:
-            cut = without_answer_sentence(q.context, q.answer_starts[0], len(q.answers[0]))
-            if cut and not any(g in normalize_answer(cut) for g in golds):
-                neg = cut
-        elif r < neg_cut + neg_same:
-            candidates = [c for c in by_title[q.title] if lacks(c)]
-            if candidates:
-                neg = rng.choice(candidates)
-        elif r < neg_cut + neg_same + neg_other:
-            other = rng.choice(titles)
-            ctx = rng.choice(by_title[other])
-            if other != q.title and lacks(ctx):
-                neg = ctx
+        neg = _negative(q, golds, paras, rng.random(), rng, (neg_cut, neg_same, neg_other))
         if neg is not None:
             out.append(TrainExample(question, neg, -1, "", source))
     return out

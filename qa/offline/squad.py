@@ -30,6 +30,7 @@ class SquadQuestion:
 
     @property
     def is_impossible(self) -> bool:
+        """True for a question without a gold answer (SQuAD v2.0 unanswerable)."""
         return not self.answers
 
 
@@ -73,6 +74,7 @@ def load_squad(path: str | Path) -> list[SquadQuestion]:
 
 
 def exact_match(prediction: str, gold: str) -> float:
+    """1.0 when the two answers are equal after SQuAD normalisation, else 0.0."""
     return float(normalize_answer(prediction) == normalize_answer(gold))
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.offline.mixture import DEFAULT_SOURCES, TrainExample, build_mixture
+from qa.span_reader import encode_windows
 
 log = logging.getLogger("qa.offline.train")
 
@@ -60,16 +61,7 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
     chunk = 2000
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]
-        enc = tokenizer(
-            [e.question for e in batch],
-            [e.context for e in batch],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=False,
-        )
+        enc = encode_windows(tokenizer, [e.question for e in batch], [e.context for e in batch], max_length, stride)
         for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
             ex = batch[sample]
             offsets = enc["offset_mapping"][i]
@@ -112,6 +104,7 @@ def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) 
 
 
 def collate(features: dict, idx: list[int]):
+    """One batch of windows as padded tensors with their start/end labels."""
     import torch
 
     from qa.span_reader import pad_windows
@@ -138,6 +131,7 @@ def span_loss(start_logits, end_logits, types, mask, start, end):
 
 
 def lr_factor(progress: float, warmup: float) -> float:
+    """The learning-rate multiplier: linear warm-up to 1, then linear decay to 0 at progress 1."""
     if progress < warmup:
         return max(progress / warmup, 1e-3)
     return max(0.0, (1 - progress) / (1 - warmup))
@@ -171,6 +165,46 @@ def _atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def _resume(ckpt: Path, cfg: TrainConfig, model, optim) -> tuple[int, float]:
+    """Load a checkpoint of the same run into `model` and `optim`; (steps done, seconds spent), else (0, 0)."""
+    import torch
+
+    if not ckpt.exists():
+        return 0, 0.0
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    if not _same_run(state.get("config", {}), asdict(cfg)):
+        log.warning("checkpoint %s has other settings; starting afresh", ckpt)
+        return 0, 0.0
+    model.load_state_dict(state["model"])
+    optim.load_state_dict(state["optim"])
+    log.info("resumed at step %d (%.1f min already spent)", state["step"], state["elapsed"] / 60)
+    return state["step"], state["elapsed"]
+
+
+def _write_model(model, tokenizer, meta: dict, out_dir: Path) -> Path:
+    """Write the fp16 weights, tokenizer and `training.json` beside `out_dir`, then swap them in."""
+    import shutil
+
+    tmp_dir = out_dir.with_name(out_dir.name + ".tmp")
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    model.eval()
+    model.half().save_pretrained(tmp_dir, safe_serialization=True)
+    tokenizer.save_pretrained(tmp_dir)
+    (tmp_dir / "training.json").write_text(json.dumps(meta, indent=2))
+    if out_dir.exists():
+        old = out_dir.with_name(out_dir.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(out_dir, old)
+        os.replace(tmp_dir, out_dir)
+        shutil.rmtree(old)
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_dir, out_dir)
+    return out_dir
 
 
 def train(cfg: TrainConfig) -> Path:
@@ -219,17 +253,8 @@ def train(cfg: TrainConfig) -> Path:
          "weight_decay": 0.0},
     ]  # fmt: skip
     optim = torch.optim.AdamW(params, lr=cfg.lr)
-    step, elapsed_before = 0, 0.0
     ckpt = workdir / "checkpoint.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if _same_run(state.get("config", {}), asdict(cfg)):
-            model.load_state_dict(state["model"])
-            optim.load_state_dict(state["optim"])
-            step, elapsed_before = state["step"], state["elapsed"]
-            log.info("resumed at step %d (%.1f min already spent)", step, elapsed_before / 60)
-        else:
-            log.warning("checkpoint %s has other settings; starting afresh", ckpt)
+    step, elapsed_before = _resume(ckpt, cfg, model, optim)
 
     model.train()
     budget = cfg.time_budget_min * 60
@@ -279,15 +304,6 @@ def train(cfg: TrainConfig) -> Path:
             last_ckpt = time.time()
             log.info("checkpoint written at step %d", step)
 
-    out_dir = Path(cfg.output)
-    tmp_dir = out_dir.with_name(out_dir.name + ".tmp")
-    if tmp_dir.exists():
-        import shutil
-
-        shutil.rmtree(tmp_dir)
-    model.eval()
-    model.half().save_pretrained(tmp_dir, safe_serialization=True)
-    tokenizer.save_pretrained(tmp_dir)
     meta = {
         "config": asdict(cfg),
         "steps_done": step,
@@ -300,24 +316,13 @@ def train(cfg: TrainConfig) -> Path:
         "training_minutes": round(elapsed() / 60, 1),
         "previous": _previous_training(cfg.init_from),
     }
-    (tmp_dir / "training.json").write_text(json.dumps(meta, indent=2))
-    if out_dir.exists():
-        import shutil
-
-        old = out_dir.with_name(out_dir.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out_dir, old)
-        os.replace(tmp_dir, out_dir)
-        shutil.rmtree(old)
-    else:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp_dir, out_dir)
+    out_dir = _write_model(model, tokenizer, meta, Path(cfg.output))
     log.info("reader written to %s after %.1f min", out_dir, elapsed() / 60)
     return out_dir
 
 
 def main(argv: list[str] | None = None) -> None:
+    """`qa train-reader [--OPTION VALUE ...]`: every `TrainConfig` field is an option."""
     import argparse
 
     p = argparse.ArgumentParser(prog="qa train-reader", description=__doc__)

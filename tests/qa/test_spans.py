@@ -29,3 +29,17 @@ def test_trim_span(question, span, expected):
     s, e = trim_span(question, text, s0, s0 + len(span))
     assert text[s:e] == expected
     assert s0 <= s < e <= s0 + len(span)
+
+
+def test_one_name_when_one_is_asked_for():
+    from qa.spans import is_singular_question, prefer_one
+
+    text = "The film starred Tom Hanks, Meg Ryan and Bill Pullman in 1993."
+    three = (text.index("Tom"), text.index(" in 1993"), 0.8)
+    one = (text.index("Tom"), text.index(","), 0.5)
+    assert is_singular_question("Who played the lead in the film?")
+    assert not is_singular_question("Who were the stars of the film?")
+    assert prefer_one("Who played the lead in the film?", text, [three, one])[0] == (one[0], one[1], 0.8)
+    assert prefer_one("Who were the stars of the film?", text, [three, one])[0] == three  # several asked for
+    weak = (one[0], one[1], 0.1)
+    assert prefer_one("Who played the lead in the film?", text, [three, weak])[0] == three  # too unsure alone
