@@ -135,6 +135,10 @@ class IndexStore:
         rows, scores = self.bm25.retrieve([toks], k=k, show_progress=False, n_threads=1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
 
+    def cosine(self, row: int, vector: np.ndarray) -> float:
+        """Cosine of passage `row` with a unit `vector` (for a passage that keyword search found alone)."""
+        return float(self.vectors.reconstruct(row) @ vector)
+
     def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(document id, BM25 score) for up to k documents whose title shares a word with the query."""
         toks = bm25_tokens(query)

@@ -18,7 +18,7 @@ from index.store import IndexStore, open_or_build
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
-from qa.lists.question import is_list_question
+from qa.lists.question import analyse_question
 from qa.reader import Reader, SentenceReader
 from qa.retriever import HybridRetriever
 from qa.settings import Settings
@@ -126,10 +126,14 @@ class QAPipeline:
         top_k = check_top_k(top_k)
         follow = resolve_followup(question, history)
         resp: AskResponse | None = None
-        if follow.focus is not None and is_list_question(follow.focus.base):  # "And Sweden?" after a list
-            resp = narrow_to(self.lists.answer(follow.focus.base, top_k), follow.focus.subject)
-        if resp is None and is_list_question(follow.standalone):
-            resp = self.lists.answer(follow.standalone, top_k)
+        if follow.focus is not None:  # "And Sweden?" after a list question: that list's item for Sweden
+            base = analyse_question(follow.focus.base)
+            if base.is_list:
+                resp = narrow_to(self.lists.answer(follow.focus.base, top_k, base), follow.focus.subject)
+        if resp is None:
+            info = analyse_question(follow.standalone)  # once: routing and the list answer share it
+            if info.is_list:
+                resp = self.lists.answer(follow.standalone, top_k, info)
         if resp is None:
             hits = self.retriever.retrieve(follow.standalone, top_k)
             answers = self.reader.read(follow.standalone, hits, top_k=top_k)

@@ -92,7 +92,7 @@ class HybridRetriever:
         for r in best:
             p = self.store.passages[r]
             if r not in dense_s:  # cosine of a passage that came from BM25 only
-                dense_s[r] = float(self.store.vectors.reconstruct(r) @ vector)
+                dense_s[r] = self.store.cosine(r, vector)
             out.append(
                 Retrieved(
                     passage=p,

@@ -110,12 +110,28 @@ def best_spans(
     return spans[:n_best]
 
 
+def question_room(max_length: int, stride: int) -> int:
+    """The most word pieces a question may take in a window and still leave the text more than `stride`."""
+    return max_length - stride - 8
+
+
+def fit_question(tokenizer, question: str, max_pieces: int) -> str:
+    """`question` cut after its first `max_pieces` word pieces (a very long question would leave a window
+    no room for the text); unchanged when it fits."""
+    enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = enc["offset_mapping"]
+    if len(offsets) <= max_pieces:
+        return question
+    return question[: offsets[max_pieces - 1][1]]
+
+
 def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int):
     """(question, text) pairs as overlapping windows of at most `max_length` word pieces (the question
-    whole in each, the text cut with `stride` pieces of overlap), with character offsets; shared by
-    reading and training so both see the same windows."""
+    in each, cut to `question_room` pieces if longer; the text cut with `stride` pieces of overlap), with
+    character offsets; shared by reading and training so both see the same windows."""
+    room = question_room(max_length, stride)
     return tokenizer(
-        list(questions),
+        [fit_question(tokenizer, q, room) for q in questions],
         list(texts),
         truncation="only_second",
         max_length=max_length,

@@ -171,3 +171,12 @@ def test_long_documents_score_on_the_same_scale_as_short_ones(reader):
     assert abs(alone[0].score - deep[0].score) < 0.15
     # the filler's own windows (no answer there) do not outrank it, and alone they are "no answer"
     assert reader.read(question, [_hit(FILLER * 12)], top_k=1) == []
+
+
+def test_a_question_longer_than_a_window_is_cut_not_a_crash(reader):
+    """A question of about 700 characters used to crash the tokeniser (stride >= room left for the text)."""
+    long_q = "Who designed the new bridge over the river, " + "and what else happened there in those years, " * 14
+    assert len(long_q) > 650
+    text = FILLER * 4 + "The new bridge over the river was designed by the engineer Mara Olsen and opened in 2021."
+    cands = reader.predict([(long_q + "?", text)])[0]
+    assert cands and all(0 <= c.start < c.end <= len(text) for c in cands)
