@@ -20,7 +20,7 @@ from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
 from qa.reader import Reader, SentenceReader
-from qa.retriever import HybridRetriever
+from qa.retriever import HybridRetriever, Retrieved
 from qa.settings import Settings
 from qa.span_reader import SpanReader, bf16_default, shipped_reader_dir
 
@@ -131,22 +131,27 @@ class QAPipeline:
             if base.is_list:
                 resp = narrow_to(self.lists.answer(follow.focus.base, top_k, base), follow.focus.subject)
         if resp is None:
-            info = analyse_question(follow.standalone)  # once: routing and the list answer share it
-            if info.is_list:
-                resp = self.lists.answer(follow.standalone, top_k, info)
-        if resp is None:
-            hits = self.retriever.retrieve(follow.standalone, top_k)
-            answers = self.reader.read(follow.standalone, hits, top_k=top_k)
-            resp = AskResponse(
-                question=question,
-                kind="single" if answers else "none",
-                answers=answers,
-                passages=[r.to_hit() for r in hits],
-            )
+            resp = self.answer_passages(follow.standalone, top_k)
         resp.question = question
         if follow.standalone != question:
             resp.rewritten_question = follow.standalone
         return resp
+
+    def answer_passages(self, question: str, top_k: int = 5, hits: list[Retrieved] | None = None) -> AskResponse:
+        """A standalone question routed once (list or single answer) and answered from `hits`, or from the
+        passages retrieved for it when `hits` is None."""
+        info = analyse_question(question)  # once: routing and the list answer share it
+        if info.is_list:
+            return self.lists.answer(question, top_k, info, hits=hits)
+        if hits is None:
+            hits = self.retriever.retrieve(question, top_k)
+        answers = self.reader.read(question, hits, top_k=top_k)
+        return AskResponse(
+            question=question,
+            kind="single" if answers else "none",
+            answers=answers,
+            passages=[r.to_hit() for r in hits],
+        )
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, without its text."""

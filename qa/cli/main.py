@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="+", help="SQuAD v1.1/v2.0 JSON files, or with --lists a list-question gold file")
     s.add_argument("--lists", action="store_true", help="FILE holds list questions with gold items")
     s.add_argument("--open", action="store_true", help="index the file's paragraphs and retrieve")
+    s.add_argument("--routing", action="store_true", help="also report the share of questions routed to lists")
     s.add_argument("--corpus", metavar="FILE", help="open mode: also index every paragraph of this SQuAD file")
     s.add_argument(
         "--off-topic", metavar="CORPUS",

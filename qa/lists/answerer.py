@@ -364,15 +364,23 @@ class ListAnswerer:
         self.documents = documents
         self.settings = settings
 
-    def answer(self, question: str, top_k: int, info: QuestionInfo | None = None) -> AskResponse:
+    def answer(
+        self,
+        question: str,
+        top_k: int,
+        info: QuestionInfo | None = None,
+        hits: list[Retrieved] | None = None,
+    ) -> AskResponse:
         """A list response: items grouped across passages, each with stance and evidence; `excluded` holds
         the negated ones with their reason. Without any item, the reader's single answers are returned.
 
         The reader reads every retrieved passage once; the same answers rank sentences and, when no item is
-        found, are the single answers (those from the top `top_k` passages).
+        found, are the single answers (those from the top `top_k` passages). `hits` replaces retrieval
+        (evaluation reads each question with its own paragraph).
         """
         info = info or analyse_question(question)
-        hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
+        if hits is None:
+            hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
         try:
             answers = self.reader.read(question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)))
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences

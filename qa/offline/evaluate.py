@@ -16,6 +16,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tqdm import tqdm
 from index.documents import Document
 from index.embedder import Embedder
 from index.store import IndexStore
+from qa.answers import AskResponse
 from qa.offline.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
 from qa.reader import Reader
 from qa.retriever import HybridRetriever, Retrieved
@@ -244,6 +246,58 @@ def print_table(figures: dict[str, Any], title: str) -> None:
         print(f"  {k:<{width}}  {v}")
 
 
+def item_scores(predicted: list[str], gold: tuple[str, ...] | list[str]) -> tuple[int, int, int]:
+    """(true positives, predicted, gold) items, matched exactly after SQuAD normalisation (MultiSpanQA)."""
+    pred = {normalize_answer(p) for p in predicted} - {""}
+    want = {normalize_answer(g) for g in gold} - {""}
+    return len(pred & want), len(pred), len(want)
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def response_items(resp: AskResponse) -> list[str]:
+    """The items a response gives: a list answer's item names, else its best single answer."""
+    if resp.kind == "list" and resp.items:
+        return [it.evidence[0].text for it in resp.items]
+    return [resp.answers[0].text] if resp.answers else []
+
+
+def eval_multispan(questions: list[SquadQuestion], answer: Callable[[SquadQuestion], AskResponse]) -> dict[str, Any]:
+    """List questions (`multi_span`): item precision / recall / F1 by exact match of normalised items,
+    micro-averaged over all items and macro-averaged over questions, and the share answered as a list."""
+    tp = n_pred = n_gold = 0
+    per_q = []
+    as_list = 0
+    for q in tqdm(questions, desc="lists", unit="q", file=sys.stderr):
+        resp = answer(q)
+        as_list += resp.kind == "list"
+        t, p, g = item_scores(response_items(resp), q.answers)
+        tp, n_pred, n_gold = tp + t, n_pred + p, n_gold + g
+        per_q.append(_prf(t, p, g)[2])
+    mp, mr, mf = _prf(tp, n_pred, n_gold)
+    n = max(1, len(questions))
+    return {
+        "total": len(questions),
+        "item_precision": round(100 * mp, 2),
+        "item_recall": round(100 * mr, 2),
+        "item_f1": round(100 * mf, 2),
+        "item_f1_macro": round(100 * sum(per_q) / n, 2),
+        "answered_as_list": round(100 * as_list / n, 2),
+    }
+
+
+def list_rate(questions: list[SquadQuestion]) -> float:
+    """Percentage of the questions the pipeline routes to list answers (the false-list rate on single-answer
+    sets)."""
+    from qa.lists.question import analyse_question
+
+    return round(100 * sum(analyse_question(q.question).is_list for q in questions) / max(1, len(questions)), 2)
+
+
 def _select(questions: list[SquadQuestion], limit: int, sample: int) -> list[SquadQuestion]:
     if limit:
         questions = questions[:limit]
@@ -262,7 +316,10 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
     questions = _select(corpus, args.limit, getattr(args, "sample", 0))
     index_dir = Path(args.index) if args.index else None
     t0 = time.time()
-    if getattr(args, "off_topic", None):
+    if any(q.multi_span for q in questions):
+        figures = _multispan_figures(args, questions, corpus, reader, embedder, index_dir)
+        mode = "open" if args.open else "reader"
+    elif getattr(args, "off_topic", None):
         docs = corpus_documents(Path(args.off_topic))
         figures = eval_off_topic(questions, docs, reader, embedder, top_k=args.top_k, index_dir=index_dir)
         mode = "off-topic"
@@ -275,6 +332,8 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
     else:
         figures = eval_reader(questions, reader)
         mode = "reader"
+    if "served" in figures and getattr(args, "routing", False):
+        figures["list_rate"] = list_rate(questions)
     figures["seconds"] = round(time.time() - t0, 1)
     figures["reader"] = type(reader).__name__
     figures["threshold"] = getattr(reader, "threshold", None)
@@ -283,12 +342,43 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
     return figures
 
 
+def _multispan_figures(
+    args: argparse.Namespace,
+    questions: list[SquadQuestion],
+    corpus: list[SquadQuestion],
+    reader: Reader,
+    embedder: Embedder,
+    index_dir: Path | None,
+) -> dict[str, Any]:
+    """List questions answered as the service answers them: over the gold paragraph, or retrieved (`--open`)."""
+    from qa.pipeline import QAPipeline
+
+    docs: dict[str, Document] = {}
+    for q in corpus:
+        docs.setdefault(q.context, Document(text=q.context, title=q.title))
+    store = _open_store(list(docs.values()), embedder, index_dir)
+    pipe = QAPipeline(store, embedder, reader)
+    by_text = {d.text: d.id for d in store.documents.values()}
+    passages: dict[str, list] = {}
+    for p in store.passages:
+        passages.setdefault(p.document_id, []).append(p)
+
+    def answer(q: SquadQuestion) -> AskResponse:
+        if args.open:
+            return pipe.ask(q.question, top_k=args.top_k)
+        hits = [Retrieved(p, 1.0, title=q.title) for p in passages[by_text[q.context]]]
+        return pipe.answer_passages(q.question, top_k=args.top_k, hits=hits)
+
+    return eval_multispan(questions, answer)
+
+
 def print_figures(figures: dict[str, Any]) -> None:
     """One file's figures as text: the forced answer's, then the served ones."""
     title = f"{Path(figures['file']).name}: {figures['mode']} mode, {figures['total']} questions"
     flat = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
     print_table(flat, title)
-    print_table(figures["served"], "  served (what POST /ask returns):")
+    if figures.get("served"):
+        print_table(figures["served"], "  served (what POST /ask returns):")
 
 
 def run_eval_cli(args: argparse.Namespace) -> int:

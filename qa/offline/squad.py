@@ -27,6 +27,7 @@ class SquadQuestion:
     paragraph_index: int
     answers: tuple[str, ...] = field(default_factory=tuple)
     answer_starts: tuple[int, ...] = field(default_factory=tuple)
+    multi_span: bool = False  # the answers are the items of ONE list answer, not alternatives
 
     @property
     def is_impossible(self) -> bool:
@@ -67,6 +68,7 @@ def load_squad(path: str | Path) -> list[SquadQuestion]:
                         paragraph_index=pidx,
                         answers=tuple(a["text"] for a in answers),
                         answer_starts=tuple(int(a["answer_start"]) for a in answers),
+                        multi_span=bool(qa.get("multi_span")),
                     )
                 )
             pidx += 1

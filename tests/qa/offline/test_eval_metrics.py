@@ -111,3 +111,22 @@ def test_qa_eval_cli_bad_file_is_one_line(tmp_path):
     r = qa("eval", str(tmp_path / "nope.json"))
     assert r.returncode != 0
     assert r.stderr.strip().startswith("qa: error:") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_item_scores_match_normalised_items_exactly():
+    from qa.offline.evaluate import item_scores
+
+    assert item_scores(["Blue", "the white", "green"], ["blue", "white", "red"]) == (2, 3, 3)
+    assert item_scores([], ["b"]) == (0, 0, 1)
+    assert item_scores(["x", "X."], ["x"]) == (1, 1, 1)  # the same item twice counts once
+
+
+@pytest.mark.slow
+def test_qa_eval_scores_list_questions_by_items(tmp_path):
+    out = tmp_path / "lists.json"
+    r = qa("eval", str(HANDMADE.parent / "handmade-multispan.json"), "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(out.read_text())
+    for key in ("item_precision", "item_recall", "item_f1", "item_f1_macro", "answered_as_list"):
+        assert 0 <= figures[key] <= 100, key
+    assert figures["total"] == 1 and figures["mode"] == "reader"
