@@ -50,6 +50,7 @@ class TrainConfig:
     bf16: bool = True
     checkpoint_every_min: float = 8.0
     strip_question_mark: float = 0.15
+    start_step: int = 0  # begin at this batch of the seeded order: a later chunk goes on where one stopped
 
 
 def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, stride: int) -> dict:
@@ -255,6 +256,8 @@ def train(cfg: TrainConfig) -> Path:
     optim = torch.optim.AdamW(params, lr=cfg.lr)
     ckpt = workdir / "checkpoint.pt"
     step, elapsed_before = _resume(ckpt, cfg, model, optim)
+    first = min(cfg.start_step, len(batches))
+    step = max(step, first)
 
     model.train()
     budget = cfg.time_budget_min * 60
@@ -263,13 +266,13 @@ def train(cfg: TrainConfig) -> Path:
     windows = 0
     loss_avg = None
     total = len(batches)
-    progress = step / total
+    progress = (step - first) / max(1, total - first)
 
     def elapsed() -> float:
         return elapsed_before + time.time() - start_time
 
     while step < total:
-        progress = step / total
+        progress = (step - first) / max(1, total - first)
         if budget:
             progress = max(progress, elapsed() / budget)
         if progress >= 1:
@@ -312,7 +315,8 @@ def train(cfg: TrainConfig) -> Path:
         "train_examples": len(examples),
         "negative_examples": n_neg,
         "train_windows": len(lengths),
-        "windows_seen": sum(len(b) for b in batches[:step]),
+        "windows_seen": sum(len(b) for b in batches[first:step]),
+        "batches_done": [first, step],
         "training_minutes": round(elapsed() / 60, 1),
         "previous": _previous_training(cfg.init_from),
     }

@@ -93,3 +93,31 @@ def test_mixture_has_every_source_and_no_heldout_question():
         src = Source.parse(spec, DATA)
         held |= {q.context for q in split_heldout(load_squad(src.path), src.name)[1]}
     assert not {e.context for e in examples} & held, "no held-out paragraph is read in training"
+
+
+@needs_data
+@pytest.mark.slow
+def test_training_runs_in_chunks_and_writes_a_loadable_reader(tmp_path):
+    """A tiny run: fp16 weights and training.json land atomically; a later chunk starts where one stopped."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+
+    def run(out: str, *extra: str) -> dict:
+        args = [
+            sys.executable, "-m", "qa.cli", "train-reader", "--max-questions", "6", "--epochs", "1",
+            "--batch-size", "8", "--output", str(tmp_path / out), "--workdir", str(tmp_path / f"work-{out}"),
+            "--no-calibrate", "--threads", "1", *extra,
+        ]  # fmt: skip
+        r = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return json.loads((tmp_path / out / "training.json").read_text())
+
+    first = run("a")
+    assert first["steps_done"] == first["steps_planned"] > 2
+    assert (tmp_path / "a" / "model.safetensors").exists() and not (tmp_path / "a.tmp").exists()
+    later = run("b", "--init-from", str(tmp_path / "a"), "--start-step", "2")
+    assert later["batches_done"] == [2, later["steps_planned"]]
+    assert later["previous"][0]["steps_done"] == first["steps_done"]
