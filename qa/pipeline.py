@@ -146,12 +146,13 @@ class QAPipeline:
         if hits is None:
             hits = self.retriever.retrieve(question, top_k)
         answers = self.reader.read(question, hits, top_k=top_k)
-        return AskResponse(
+        resp = AskResponse(
             question=question,
             kind="single" if answers else "none",
             answers=answers,
             passages=[r.to_hit() for r in hits],
         )
+        return self.lists.split_single(resp, question, hits)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, without its text."""

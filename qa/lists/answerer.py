@@ -32,10 +32,12 @@ from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
 from qa.lists.mentions import Mention, find_mentions
 from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_question
+from qa.lists.span_items import are_names, coordination_parts, span_items
 from qa.lists.stance import StanceReading, clause_stance, relative_stance
 from qa.nlp import parse
 from qa.reader import Reader, make_answer, passage_sentences, sentence_relevance
 from qa.retriever import HybridRetriever, Retrieved
+from qa.spans import is_singular_question
 
 __all__ = ["ListAnswerer", "ListSettings", "is_list_question", "narrow_to"]
 
@@ -396,15 +398,34 @@ class ListAnswerer:
                 answers=single,
                 passages=[r.to_hit() for r in hits[:top_k]],
             )
-        used = {ev.passage_id for it in items + excluded for ev in it.evidence}
-        return AskResponse(
-            question=question,
-            kind="list" if items else "none",
-            answers=[it.evidence[0] for it in items],
-            items=items,
-            excluded=excluded,
-            passages=[r.to_hit() for r in hits if r.passage.id in used],
-        )
+        return _list_response(question, items, excluded, hits)
+
+    def split_single(self, resp: AskResponse, question: str, hits: list[Retrieved]) -> AskResponse:
+        """A single answer that is really several names ("Raymond Unwin and Barry Parker") as a list of
+        them, unless the question asks for one thing; any other response unchanged."""
+        if resp.kind != "single" or not resp.answers or is_singular_question(question):
+            return resp
+        parts = coordination_parts(resp.answers[0])
+        if not parts or not are_names(parts):
+            return resp
+        items, excluded = span_items(resp.answers[:1], analyse_question(question).negative, min_share=0.0)
+        if len(items) < 2:
+            return resp
+        return _list_response(question, items, excluded, hits)
+
+
+def _list_response(
+    question: str, items: list[ListItem], excluded: list[ListItem], hits: list[Retrieved]
+) -> AskResponse:
+    used = {ev.passage_id for it in items + excluded for ev in it.evidence}
+    return AskResponse(
+        question=question,
+        kind="list" if items else "none",
+        answers=[it.evidence[0] for it in items],
+        items=items,
+        excluded=excluded,
+        passages=[r.to_hit() for r in hits if r.passage.id in used],
+    )
 
 
 def narrow_to(resp: AskResponse, subject: str) -> AskResponse | None:
