@@ -65,16 +65,19 @@ class SpanCandidate:
 
 @dataclass(frozen=True)
 class Calibration:
-    """p(correct) = sigmoid(w_span * span_logit + w_null * null_logit + bias); answers need p >= threshold."""
+    """p(correct) = sigmoid(w_span * span_logit + w_null * null_logit + w_search * search + bias), where
+    `search` is 1 for a search-style query (no question mark: "who sings the theme song for x"); answers
+    need p >= threshold."""
 
     w_span: float = 1.0
     w_null: float = -1.0
     bias: float = 0.0
     threshold: float = 0.5
+    w_search: float = 0.0
 
-    def probability(self, c: SpanCandidate) -> float:
+    def probability(self, c: SpanCandidate, search: bool = False) -> float:
         """The calibrated probability that candidate `c` is a right answer."""
-        z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.bias
+        z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -84,7 +87,12 @@ class Calibration:
         if not f.exists():
             return cls()
         d = json.loads(f.read_text())
-        return cls(**{k: float(d[k]) for k in ("w_span", "w_null", "bias", "threshold") if k in d})
+        return cls(**{k: float(d[k]) for k in ("w_span", "w_null", "bias", "threshold", "w_search") if k in d})
+
+
+def is_search_style(question: str) -> bool:
+    """True for a search-engine style query (no closing question mark), which calibration may score apart."""
+    return not question.rstrip().endswith("?")
 
 
 def best_spans(
@@ -259,9 +267,9 @@ class SpanReader:
             cands.sort(key=lambda c: -c.span_logit)
         return out
 
-    def probability(self, c: SpanCandidate) -> float:
-        """The calibrated probability that candidate `c` is a right answer."""
-        return self.calibration.probability(c)
+    def probability(self, c: SpanCandidate, question: str = "?") -> float:
+        """The calibrated probability that candidate `c` is a right answer to `question`."""
+        return self.calibration.probability(c, is_search_style(question))
 
     def spans(self, question: str, text: str, cands: Sequence[SpanCandidate]) -> list[tuple[int, int, float]]:
         """(start, end, calibrated probability) of the minimal answer spans in `text`, best first."""
@@ -269,7 +277,7 @@ class SpanReader:
         for c in cands:
             if c.end > c.start:
                 s, e = trim_span(question, text, c.start, c.end)
-                out.append((s, e, self.probability(c)))
+                out.append((s, e, self.probability(c, question)))
         out.sort(key=lambda t: -t[2])
         return prefer_one(question, text, out)
 

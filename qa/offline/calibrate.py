@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
-from qa.span_reader import CALIBRATION, Calibration, SpanReader
+from qa.span_reader import CALIBRATION, Calibration, SpanReader, is_search_style
 
 log = logging.getLogger("qa.offline.calibrate")
 
@@ -82,58 +82,66 @@ def calibration_pairs(
     return pairs
 
 
-def calibrate(
-    model_dir: Path,
-    sources: list[str] | tuple[str, ...] = DEFAULT_SOURCES,
-    per_source: int = 0,
-    seed: int = 13,
-) -> dict:
-    """Fit and write `calibration.json` into `model_dir`; returns the figures it measured."""
-    rng = random.Random(seed)
-    held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
-    pairs = calibration_pairs(held, rng, per_source)
-    reader = SpanReader(model_dir)
+@dataclass
+class _Pairs:
+    """Every calibration pair's candidates (features, F1 against the gold) and what the pair is."""
+
+    cands: list[list[tuple[list[float], float]]]
+    source: np.ndarray
+    answerable: np.ndarray
+    kind: np.ndarray
+
+
+def _read_pairs(reader: SpanReader, pairs: list) -> _Pairs:
     preds = reader.predict([(q, t) for _, q, t, _, _ in pairs], n_best=3)
-    feats, labels, groups = [], [], []
-    per_pair: list[list[tuple[list[float], float]]] = []  # each pair's candidates: (features, F1)
-    for (name, _, text, gold, _), cands in zip(pairs, preds):
+    cands = []
+    for (_, question, text, gold, _), found in zip(pairs, preds):
+        search = float(is_search_style(question))
         mine = []
-        for c in sorted(cands, key=lambda c: -c.margin)[:3]:
+        for c in sorted(found, key=lambda c: -c.margin)[:3]:
             f1 = max((f1_score(text[c.start : c.end], g) for g in gold), default=0.0)
-            feats.append([c.span_logit, c.null_logit])
-            labels.append(float(f1 >= 0.5))
-            groups.append(name)
-            mine.append(([c.span_logit, c.null_logit], f1))
-        per_pair.append(mine)
-    x, y = np.array(feats), np.array(labels)
-    counts = {g: groups.count(g) for g in set(groups)}
+            mine.append(([c.span_logit, c.null_logit, search], f1))
+        cands.append(mine)
+    return _Pairs(
+        cands,
+        np.array([p[0] for p in pairs]),
+        np.array([bool(p[3]) for p in pairs]),
+        np.array([p[4] for p in pairs]),
+    )
+
+
+def _fit(data: _Pairs, n_features: int) -> tuple[Calibration, dict]:
+    """Fit a calibration on the first `n_features` features (2: logits; 3: and search style), choose its
+    threshold, and measure it on the same pairs."""
+    x = np.array([f[:n_features] for mine in data.cands for f, _ in mine])
+    y = np.array([float(f1 >= 0.5) for mine in data.cands for _, f1 in mine])
+    groups = np.array([src for mine, src in zip(data.cands, data.source) for _ in mine])
+    counts = {g: int((groups == g).sum()) for g in set(groups.tolist())}
     sw = np.array([len(x) / (len(counts) * counts[g]) for g in groups])  # every source weighs the same
     w = fit_logistic(x, y, sw)
-    cal = Calibration(w_span=float(w[0]), w_null=float(w[1]), bias=float(w[2]))
-
-    def prob(f: list[float]) -> float:
-        return float(1 / (1 + np.exp(-np.clip(w[0] * f[0] + w[1] * f[1] + w[2], -60, 60))))
-
     probs_l, f1_l = [], []
-    for mine in per_pair:  # the answer the service would give: the most probable candidate
-        best = max(mine, key=lambda m: prob(m[0]), default=None)
-        probs_l.append(prob(best[0]) if best else 0.0)
-        f1_l.append(best[1] if best else 0.0)
-    probs, f1s = np.array(probs_l), np.array(f1_l)
-    has = np.array([bool(p[3]) for p in pairs])
-    names = np.array([p[0] for p in pairs])
-    kinds = np.array([p[4] for p in pairs])
-    best_t, best_f1 = 0.5, -1.0
+    for mine in data.cands:  # the answer the service would give: the most probable candidate
+        scored = [
+            (float(1 / (1 + np.exp(-np.clip(np.dot(w[:-1], f[:n_features]) + w[-1], -60, 60)))), f1) for f, f1 in mine
+        ]
+        best = max(scored, default=(0.0, 0.0))
+        probs_l.append(best[0])
+        f1_l.append(best[1])
+    probs, f1s, has, names = np.array(probs_l), np.array(f1_l), data.answerable, data.source
+    best_t, best_score = 0.5, -1.0
     for t in np.linspace(0.05, 0.95, 91):
         per = np.where(has, np.where(probs >= t, f1s, 0.0), (probs < t).astype(float))
-        score = np.mean([per[names == n].mean() for n in counts])  # sources weigh the same here too
-        if score > best_f1:
-            best_f1, best_t = float(score), float(t)
-    cal = Calibration(cal.w_span, cal.w_null, cal.bias, round(best_t, 3))
-    per_source_figures = {}
+        score = float(np.mean([per[names == n].mean() for n in counts]))  # sources weigh the same here too
+        if score > best_score:
+            best_score, best_t = score, float(t)
+    cal = Calibration(
+        w_span=float(w[0]), w_null=float(w[1]), bias=float(w[-1]), threshold=round(best_t, 3),
+        w_search=float(w[2]) if n_features > 2 else 0.0,
+    )  # fmt: skip
+    per_source = {}
     for n in sorted(counts):
         m = names == n
-        per_source_figures[n] = {
+        per_source[n] = {
             "answerable_pairs": int((m & has).sum()),
             "unanswerable_pairs": int((m & ~has).sum()),
             "auroc": round(auroc(probs[m], has[m].astype(int)), 4),
@@ -141,19 +149,44 @@ def calibrate(
             "no_answer_rate": round(float((probs[m & has] < best_t).mean()), 4),
             "abstain_rate_unanswerable": round(float((probs[m & ~has] < best_t).mean()), 4),
         }
+    kinds = data.kind
     figures = {
-        "sources": list(sources),
-        "pairs": len(pairs),
+        "features": ["span_logit", "null_logit", "search_style"][:n_features],
+        "pairs": len(data.cands),
         "answerable_pairs": int(has.sum()),
         "candidates": len(y),
         "span_correct_rate": float(y.mean()),
         "auroc_answerable_vs_not": auroc(probs, has.astype(int)),
         "abstain_rate_cut": float((probs[kinds == "cut"] < best_t).mean()) if (kinds == "cut").any() else None,
         "abstain_rate_other": float((probs[kinds == "other"] < best_t).mean()) if (kinds == "other").any() else None,
-        "f1_at_threshold": best_f1,
+        "f1_at_threshold": best_score,
         "f1_answerable_top1_forced": float(f1s[has].mean()),
-        "per_source": per_source_figures,
+        "per_source": per_source,
     }
+    return cal, figures
+
+
+def calibrate(
+    model_dir: Path,
+    sources: list[str] | tuple[str, ...] = DEFAULT_SOURCES,
+    per_source: int = 0,
+    seed: int = 13,
+) -> dict:
+    """Fit and write `calibration.json` into `model_dir`; returns the figures it measured.
+
+    Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
+    is kept only when it raises the balanced F1 at the chosen threshold.
+    """
+    rng = random.Random(seed)
+    held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
+    data = _read_pairs(SpanReader(model_dir), calibration_pairs(held, rng, per_source))
+    plain, plain_fig = _fit(data, 2)
+    styled, styled_fig = _fit(data, 3)
+    cal, figures = (
+        (styled, styled_fig) if styled_fig["f1_at_threshold"] > plain_fig["f1_at_threshold"] else (plain, plain_fig)
+    )
+    figures = {"sources": list(sources), **figures, "f1_at_threshold_logits_only": plain_fig["f1_at_threshold"],
+               "f1_at_threshold_with_search_style": styled_fig["f1_at_threshold"]}  # fmt: skip
     (model_dir / CALIBRATION).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
     log.info("calibration %s; %s", asdict(cal), json.dumps(figures, indent=1))
     return {**asdict(cal), **figures}
