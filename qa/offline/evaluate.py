@@ -404,5 +404,6 @@ def run_eval_cli(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
             json.dump(results[0] if len(results) == 1 else {"results": results}, fh, indent=2)
+        Path(fh.name).chmod(0o644)  # a results file, as readable as any other (mkstemp makes it private)
         Path(fh.name).replace(out)
     return 0
