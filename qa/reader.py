@@ -25,8 +25,11 @@ class Reader(Protocol):
     def warm_up(self) -> None:
         """Load the models now, so the first question does not wait for them."""
 
-    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
-        """Up to `top_k` answers from `passages`, best first; an empty list means 'no answer'."""
+    def read(
+        self, question: str, passages: Sequence[Retrieved], top_k: int = 5, threshold: float | None = None
+    ) -> list[Answer]:
+        """Up to `top_k` answers from `passages`, best first, scored at least `threshold` (default: the
+        reader's own); an empty list means 'no answer'."""
 
 
 def sentence_of(passage: Passage, start: int, end: int) -> tuple[int, int]:
@@ -86,13 +89,18 @@ class SentenceReader:
     def __init__(self, embedder: Embedder, min_score: float = 0.25) -> None:
         self.embedder = embedder
         self.min_score = min_score
+        self.threshold = min_score  # the score below which no sentence is an answer
 
     def warm_up(self) -> None:
         """Load the embedding model now."""
         self.embedder.warm_up()
 
-    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
-        """The `top_k` most relevant sentences as answers, best first, stopping below `min_score`."""
+    def read(
+        self, question: str, passages: Sequence[Retrieved], top_k: int = 5, threshold: float | None = None
+    ) -> list[Answer]:
+        """The `top_k` most relevant sentences as answers, best first, stopping below `threshold`
+        (default `min_score`)."""
+        floor = self.min_score if threshold is None else threshold
         cands = passage_sentences(passages)
         if not cands:
             return []
@@ -101,7 +109,7 @@ class SentenceReader:
         order = np.argsort(-scores)
         out = []
         for i in order[:top_k]:
-            if scores[i] < self.min_score:
+            if scores[i] < floor:
                 break
             hit, s, e = cands[i]
             out.append(make_answer(hit, s, e, max(0.0, min(1.0, float(scores[i])))))

@@ -292,7 +292,11 @@ class SpanReader:
                 out.append(make_answer(hit, base + s, base + e, p))
         return out
 
-    def read(self, question: str, passages: Sequence[Retrieved], top_k: int = 5) -> list[Answer]:
-        """The top answers across all passages with score >= threshold (none: 'no answer')."""
-        answers = [a for a in self.candidates(question, passages) if a.score >= self.threshold]
+    def read(
+        self, question: str, passages: Sequence[Retrieved], top_k: int = 5, threshold: float | None = None
+    ) -> list[Answer]:
+        """The top answers across all passages with score >= `threshold` (default: the calibrated one;
+        none: 'no answer')."""
+        floor = self.threshold if threshold is None else threshold
+        answers = [a for a in self.candidates(question, passages) if a.score >= floor]
         return merge_answers(answers)[:top_k]

@@ -89,6 +89,7 @@ class Sentence:
     end: int
     text: str
     relevance: float = 0.0
+    similarity: float = 0.0  # to the question, before the reader's scores raise it
 
 
 @dataclass
@@ -148,7 +149,8 @@ def score_sentences(
                 break
     prev: Sentence | None = None
     for i, s in enumerate(sents):
-        r = max(float(rel[i]), reader_best.get((s.hit.passage.document_id, s.start), 0.0))
+        s.similarity = float(rel[i])
+        r = max(s.similarity, reader_best.get((s.hit.passage.document_id, s.start), 0.0))
         if prev is not None and prev.hit.passage.document_id == s.hit.passage.document_id:
             doc_text_between = _between(documents, prev, s)
             if doc_text_between is not None and "\n" not in doc_text_between and _refers_back(s.text):
@@ -299,7 +301,9 @@ def collect_items(
     aliases = load_aliases()
     if not sents:
         return [], [], []
-    best = max(s.relevance for s in sents)
+    # The floor is relative to the best similarity, not to the best reader-raised relevance: the reader's
+    # scores lift sentences over the floor, but their scale (a calibration) must not move the floor.
+    best = max(s.similarity for s in sents)
     floor = max(settings.min_relevance, settings.relative_relevance * best)
     relevant = [s for s in sents if s.relevance >= floor]
 
@@ -383,11 +387,15 @@ class ListAnswerer:
         info = info or analyse_question(question)
         if hits is None:
             hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
-        try:
-            answers = self.reader.read(question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)))
+        try:  # every span the reader proposes, with its calibrated score: it ranks sentences, not only answers
+            spans = self.reader.read(
+                question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)), threshold=0.0
+            )
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
-            answers = []
-        sents = score_sentences(self.embedder, self.documents, question, hits, answers, self.settings)
+            spans = []
+        threshold = getattr(self.reader, "threshold", 0.0)
+        answers = [a for a in spans if a.score >= threshold]
+        sents = score_sentences(self.embedder, self.documents, question, hits, spans, self.settings)
         items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
         if not items and not excluded:
             top = {h.passage.id for h in hits[:top_k]}
