@@ -50,6 +50,7 @@ def main() -> None:
     print("| data | mode | questions | forced EM / F1 | served EM / F1 | no-answer rate (answerable) | other |")
     print("|---|---|---|---|---|---|---|")
     offtopic: list[dict] = []
+    rows: list[dict] = []
     for f in sorted(folder.glob("*.json")):
         if f.name.startswith("lists"):
             continue
@@ -57,7 +58,11 @@ def main() -> None:
             if r.get("mode") == "off-topic":
                 offtopic.append(r)
             elif "served" in r:
-                print(_row(r))
+                rows.append(r)
+    order = list(NAMES.values())
+    rows.sort(key=lambda r: (r["mode"] != "reader", order.index(_name(r)) if _name(r) in order else 99))
+    for r in rows:
+        print(_row(r))
     if offtopic:
         print()
         print('| off-topic questions (answers not in the corpus) | corpus | questions | answered "no answer" |')
