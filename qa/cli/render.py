@@ -20,7 +20,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 def _item_line(c: CitedItem, with_reason: bool) -> str:
     ev = c.item.evidence[0]
     why = f" ({c.item.reason})" if with_reason and c.item.reason else ""
-    refs = "".join(f"[{n}]" for n in c.refs[:1])
+    refs = "".join(f"[{n}]" for n in c.refs)
     return f'  • {c.item.name} — {c.item.stance}{why} — "{ev.context}" {refs}'
 
 
@@ -57,7 +57,7 @@ def _passage_lines(passages: list[PassageHit]) -> list[str]:
 
 def format_response(resp: AskResponse) -> str:
     """Readable text: the question, the answer (or list), the numbered sources, then the passages read."""
-    cited = cite(resp)
+    cited = cite(resp, refs_per_item=1)  # the text quotes one sentence per item: cite that one
     lines = [f"Q: {resp.question}"]
     if cited.read_as:
         lines.append(f"   (read as: {cited.read_as})")
