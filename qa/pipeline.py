@@ -152,7 +152,7 @@ class QAPipeline:
             answers=answers,
             passages=[r.to_hit() for r in hits],
         )
-        return self.lists.split_single(resp, question, hits)
+        return self.lists.split_single(resp, question, hits, info)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, without its text."""

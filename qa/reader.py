@@ -22,6 +22,8 @@ from qa.retriever import Retrieved
 class Reader(Protocol):
     """Question + retrieved passages -> answers, best first (an empty list means 'no answer')."""
 
+    threshold: float  # the score below which `read` gives no answer
+
     def warm_up(self) -> None:
         """Load the models now, so the first question does not wait for them."""
 

@@ -393,8 +393,7 @@ class ListAnswerer:
             )
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
             spans = []
-        threshold = getattr(self.reader, "threshold", 0.0)
-        answers = [a for a in spans if a.score >= threshold]
+        answers = [a for a in spans if a.score >= self.reader.threshold]
         sents = score_sentences(self.embedder, self.documents, question, hits, spans, self.settings)
         items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
         if not items and not excluded:
@@ -408,7 +407,7 @@ class ListAnswerer:
             )
         return _list_response(question, items, excluded, hits)
 
-    def split_single(self, resp: AskResponse, question: str, hits: list[Retrieved]) -> AskResponse:
+    def split_single(self, resp: AskResponse, question: str, hits: list[Retrieved], info: QuestionInfo) -> AskResponse:
         """A single answer that is really several names ("Raymond Unwin and Barry Parker") as a list of
         them, unless the question asks for one thing; any other response unchanged."""
         if resp.kind != "single" or not resp.answers or is_singular_question(question):
@@ -416,7 +415,7 @@ class ListAnswerer:
         parts = coordination_parts(resp.answers[0])
         if not parts or not are_names(parts):
             return resp
-        items, excluded = span_items(resp.answers[:1], analyse_question(question).negative, min_share=0.0)
+        items, excluded = span_items(resp.answers[:1], info.negative, min_share=0.0)
         if len(items) < 2:
             return resp
         return _list_response(question, items, excluded, hits)

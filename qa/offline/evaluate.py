@@ -84,8 +84,8 @@ def _row(q: SquadQuestion, forced: str, served: str) -> dict[str, Any]:
 
 def _forced_and_served(reader: Reader, question: str, hits: list[Retrieved]) -> tuple[str, str]:
     """The best answer's text regardless of score, and the text `POST /ask` would serve ("" = no answer)."""
-    threshold = getattr(reader, "threshold", None)
-    if threshold is not None and hasattr(reader, "candidates"):
+    threshold = reader.threshold
+    if hasattr(reader, "candidates"):
         cands = reader.candidates(question, hits)
         if not cands:
             return "", ""
@@ -336,7 +336,7 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
         figures["list_rate"] = list_rate(questions)
     figures["seconds"] = round(time.time() - t0, 1)
     figures["reader"] = type(reader).__name__
-    figures["threshold"] = getattr(reader, "threshold", None)
+    figures["threshold"] = reader.threshold
     figures["mode"] = mode
     figures["file"] = str(file)
     return figures

@@ -260,8 +260,8 @@ def test_offsets_hold_over_other_documents(tmp_path: Path, embedder: Embedder) -
     assert len(seen_docs) == 4  # answers came from every document, not only the seed article
 
 
-def test_document_evidence_and_titles_lift_a_story(embedder: Embedder) -> None:
-    """A passage of the story whose title and other passages match the question outranks an equal stranger."""
+def test_a_matching_title_lifts_its_story(embedder: Embedder) -> None:
+    """Of two stories with the same text, the one whose title matches the question ranks first."""
     from index.documents import Document
 
     store = IndexStore(embedder)
