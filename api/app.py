@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import openai_compat, web
 from api.auth import add_auth
 from api.cors import add_cors
+from api.documents import add_document_routes
+from api.limits import BodyLimit
+from index.documents import DocumentError, DocumentTooLarge
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, QAPipeline, QueryError
@@ -36,24 +39,6 @@ class AskRequest(BaseModel):
         default_factory=list,
         description="earlier turns, oldest first; an assistant turn may carry the `answer` it gave (an /ask response)",
     )
-
-
-class DocumentSummary(BaseModel):
-    """One indexed document, without its text."""
-
-    id: str
-    title: str
-    url: str
-    date: str
-    source: str
-    chars: int
-    passages: int
-
-
-class DocumentFull(DocumentSummary):
-    """One indexed document with its full text."""
-
-    text: str
 
 
 def _validation_detail(err: RequestValidationError) -> str:
@@ -91,9 +76,10 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     app.state.answer_memory = openai_compat.AnswerMemory()
 
     _add_error_handlers(app)
-    _add_routes(app, state)
+    _add_routes(app, state, settings.max_document_chars)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
+    app.add_middleware(BodyLimit, max_bytes=4 * settings.max_document_chars + (1 << 20))
     add_auth(app, settings.api_key)
     add_cors(app, settings.cors_origins)  # added last so it wraps the key check
     return app
@@ -106,6 +92,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _validation_detail(err)})
 
+    @app.exception_handler(DocumentError)
+    async def _bad_document(request: Request, err: DocumentError) -> JSONResponse:
+        status = 413 if isinstance(err, DocumentTooLarge) else 422
+        return JSONResponse(status_code=status, content={"detail": str(err)})
+
     @app.exception_handler(QueryError)
     async def _bad_query(request: Request, err: QueryError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(err)})
@@ -116,7 +107,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(err).__name__}"})
 
 
-def _add_routes(app: FastAPI, state: dict[str, QAPipeline]) -> None:
+def _add_routes(app: FastAPI, state: dict[str, QAPipeline], max_chars: int) -> None:
     """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
 
     def pipe() -> QAPipeline:
@@ -144,15 +135,4 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline]) -> None:
         """Retrieve passages only (no reading)."""
         return pipe().search(q, top_k=k)
 
-    @app.get("/documents", response_model=list[DocumentSummary])
-    def documents() -> list[dict[str, Any]]:
-        """The indexed documents."""
-        return [{k: v for k, v in asdict(d).items() if k != "text"} for d in pipe().documents()]
-
-    @app.get("/documents/{doc_id}", response_model=DocumentFull)
-    def document(doc_id: str) -> dict[str, Any]:
-        """One document with its full text."""
-        d = pipe().document(doc_id)
-        if d is None:
-            raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
-        return asdict(d)
+    add_document_routes(app, pipe, max_chars)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import random
 import sys
+import tempfile
 
+from index.backends import open_store
 from index.documents import Document
 from index.embedder import Embedder
-from index.store import IndexStore
 from qa.lists.question import analyse_question
 from qa.offline.squad import load_squad
 from qa.pipeline import QAPipeline, make_reader
@@ -25,18 +26,15 @@ def main() -> None:
     qs = load_squad(path)
     qs = random.Random(1).sample(qs, min(n, len(qs)))
     emb = Embedder()
-    store = IndexStore(emb)
-    store.add(list({q.context: Document(text=q.context, title=q.title) for q in qs}.values()))
+    store = open_store(tempfile.mkdtemp(prefix="qa-list-rate-"), emb)
+    docs = {q.context: Document(text=q.context, title=q.title) for q in qs}
+    store.add(list(docs.values()))
     reader = make_reader("", emb, Settings.from_env())
     reader.warm_up()
     pipe = QAPipeline(store, emb, reader)
-    doc_of = {d.text: d.id for d in store.documents.values()}
-    passages: dict[str, list] = {}
-    for p in store.passages:
-        passages.setdefault(p.document_id, []).append(p)
     lists, by_form, examples = 0, 0, []
     for q in qs:
-        hits = [Retrieved(p, 1.0, title=q.title) for p in passages[doc_of[q.context]]]
+        hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
         resp = pipe.answer_passages(q.question, 5, hits=hits)
         by_form += analyse_question(q.question).is_list
         if resp.kind == "list":

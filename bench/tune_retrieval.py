@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import random
 
+from index.backends import open_store
+from index.documents import Document
 from index.embedder import Embedder
-from index.store import IndexStore
 from qa.offline.squad import load_squad
 from qa.retriever import HybridRetriever
 
@@ -25,14 +26,15 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=0)
     args = ap.parse_args()
     emb = Embedder()
-    store = IndexStore.load(args.index, emb)
-    by_text = {d.text: d.id for d in store.documents.values()}
-    qs = [q for q in load_squad(args.questions) if q.context in by_text]
+    store = open_store(args.index, emb)
+    qs = load_squad(args.questions)
+    by_text = {q.context: Document(text=q.context, title=q.title).id for q in qs}
+    qs = [q for q in qs if store.document(by_text[q.context]) is not None]
     if args.sample and args.sample < len(qs):
         qs = random.Random(5).sample(qs, args.sample)
     vecs = emb.embed([q.question for q in qs])
     for dw, tw in WEIGHTS:
-        r = HybridRetriever(store, doc_weight=dw, title_weight=tw)
+        r = HybridRetriever(store, emb, doc_weight=dw, title_weight=tw)
         at = {1: 0, 5: 0, 20: 0}
         for q, v in zip(qs, vecs):
             ids = [h.passage.document_id for h in r.retrieve(q.question, 20, vector=v)]

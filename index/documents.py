@@ -26,6 +26,10 @@ class DocumentError(ValueError):
     """A file or record that cannot be read as a document; the message says which and why."""
 
 
+class DocumentTooLarge(DocumentError):
+    """A document over the configured size limit."""
+
+
 @dataclass
 class Document:
     """One article: its full text plus optional metadata. `id` is derived from the content."""
@@ -37,6 +41,7 @@ class Document:
     source: str = ""
     dateline: str = ""  # "KABUL, Afghanistan (CNN)": cut from the text at ingest (see index.datelines)
     id: str = ""
+    external_id: str = ""  # the publisher's own id: re-posting it with a new text replaces the old version
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -126,7 +131,8 @@ def _record_to_document(rec: Any, where: str) -> Document:
     text = rec.get("text")
     if not isinstance(text, str) or not text.strip():
         raise DocumentError(f"{where}: record has no non-empty 'text' string")
-    extra = {k: v for k, v in rec.items() if k not in ("text", "title", "url", "date", "id", "dateline")}
+    fields = ("text", "title", "url", "date", "id", "external_id", "dateline")
+    extra = {k: v for k, v in rec.items() if k not in fields}
     dateline, body = split_dateline(_clean(text))
     return Document(
         text=body,
@@ -135,6 +141,7 @@ def _record_to_document(rec: Any, where: str) -> Document:
         url=str(rec.get("url") or ""),
         date=str(rec.get("date") or ""),
         source=where,
+        external_id=str(rec.get("external_id") or rec.get("id") or ""),
         meta=extra,
     )
 
@@ -210,6 +217,35 @@ def iter_files(paths: Iterable[str | Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def check_size(doc: Document, max_chars: int) -> Document:
+    """`doc`, or a `DocumentError` naming it when its text is longer than `max_chars` characters."""
+    if max_chars and len(doc.text) > max_chars:
+        raise DocumentTooLarge(
+            f"{doc.source or doc.title or doc.id}: document too large ({len(doc.text):,} characters; the limit "
+            f"is {max_chars:,}: split it, or raise QA_MAX_DOCUMENT_CHARS)"
+        )
+    return doc
+
+
+def load_each(paths: Iterable[str | Path], max_chars: int = 0) -> tuple[list[Document], list[DocumentError]]:
+    """Every readable document under the given files and folders, and an error for each file that is not
+    (unreadable, unsupported, too large): one bad file does not cost the others."""
+    seen: dict[str, Document] = {}
+    errors: list[DocumentError] = []
+    for f in iter_files(paths):
+        try:
+            if max_chars and f.suffix.lower() in TEXT_SUFFIXES and f.stat().st_size > 4 * max_chars:
+                raise DocumentTooLarge(
+                    f"{f}: file too large ({f.stat().st_size:,} bytes; documents are limited to {max_chars:,} "
+                    "characters: split it, or raise QA_MAX_DOCUMENT_CHARS)"
+                )
+            for doc in load_file(f):
+                seen.setdefault(doc.id, check_size(doc, max_chars))
+        except DocumentError as err:
+            errors.append(err)
+    return list(seen.values()), errors
 
 
 def load_documents(paths: Iterable[str | Path]) -> list[Document]:

@@ -7,14 +7,13 @@ then all there, and every `ask` reuses them. The API and the CLI use its small s
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
+from index.backends import open_or_build
 from index.documents import Document
 from index.embedder import Embedder
-from index.store import IndexStore, open_or_build
+from index.passages import Passage
+from index.store import AddResult, DocumentSummary, ProgressFn, Store, StoreStats
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
@@ -64,38 +63,15 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
     raise QueryError(f"unknown reader {name!r} (choose span, sentence or auto)")
 
 
-@dataclass(frozen=True)
-class DocumentInfo:
-    """What the service tells about one indexed document (`text` only when asked for)."""
-
-    id: str
-    title: str
-    url: str
-    date: str
-    source: str
-    chars: int
-    passages: int
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class Stats:
-    """How much the index holds."""
-
-    documents: int
-    passages: int
-
-
 class QAPipeline:
     """Answers questions over one index with one retriever and one reader (all given, all ready)."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, reader: Reader, index_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, reader: Reader) -> None:
         self.store = store
         self.embedder = embedder
         self.reader = reader
-        self.index_dir = index_dir
-        self.retriever = HybridRetriever(store)
-        self.lists = ListAnswerer(self.retriever, reader, embedder, store.documents)
+        self.retriever = HybridRetriever(store, embedder)
+        self.lists = ListAnswerer(self.retriever, reader, embedder, store.document)
 
     @classmethod
     def open(
@@ -103,15 +79,17 @@ class QAPipeline:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         reader: str | Reader | None = None,
-        progress: bool = False,
+        progress: ProgressFn | None = None,
     ) -> QAPipeline:
         """Open the index of `settings` (building it from the seed corpus on first use) and load the models."""
         settings = settings or Settings()
         embedder = embedder or Embedder()
-        store = open_or_build(settings.index_dir, embedder, lambda: [settings.seeds_dir], progress)
+        store = open_or_build(
+            settings.location, embedder, lambda: [settings.seeds_dir], progress, settings.max_document_chars
+        )
         r = reader if isinstance(reader, Reader) else make_reader(reader or "", embedder, settings)
         r.warm_up()
-        return cls(store, embedder, r, Path(settings.index_dir))
+        return cls(store, embedder, r)
 
     # ---- the surface the API and the CLI use ------------------------------------------------------
     def search(self, query: str, top_k: int = 5) -> list[PassageHit]:
@@ -154,25 +132,26 @@ class QAPipeline:
         )
         return self.lists.split_single(resp, question, hits, info)
 
-    def documents(self) -> list[DocumentInfo]:
-        """Every indexed document, without its text."""
-        counts = Counter(p.document_id for p in self.store.passages)
-        return [_info(d, counts[d.id]) for d in self.store.documents.values()]
+    def documents(self, offset: int = 0, limit: int | None = None) -> list[DocumentSummary]:
+        """Indexed documents in the order they were added, without their text."""
+        return self.store.documents(offset, limit)
 
-    def document(self, doc_id: str) -> DocumentInfo | None:
-        """One document with its full text; None when no document has that id."""
-        d = self.store.documents.get(doc_id)
-        if d is None:
-            return None
-        return _info(d, sum(p.document_id == doc_id for p in self.store.passages), full=True)
+    def document(self, doc_id: str) -> Document | None:
+        """One document with its full text, by id or external id; None when there is none."""
+        return self.store.document(doc_id)
 
-    def stats(self) -> Stats:
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        """The passages of one document, in text order."""
+        return self.store.document_passages(doc_id)
+
+    def stats(self) -> StoreStats:
         """How many documents and passages the index holds."""
-        return Stats(documents=len(self.store.documents), passages=len(self.store.passages))
+        return self.store.stats()
 
+    def add(self, docs: Iterable[Document], progress: ProgressFn | None = None) -> AddResult:
+        """Index documents; the very next question can be answered from them."""
+        return self.store.add(docs, progress)
 
-def _info(d: Document, passages: int, full: bool = False) -> DocumentInfo:
-    return DocumentInfo(
-        id=d.id, title=d.title, url=d.url, date=d.date, source=d.source, chars=len(d.text), passages=passages,
-        text=d.text if full else None,
-    )  # fmt: skip
+    def delete(self, doc_ids: Sequence[str]) -> list[str]:
+        """Remove documents (by id or external id); returns the ids removed."""
+        return self.store.delete(doc_ids)

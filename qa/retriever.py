@@ -5,15 +5,19 @@ well, lifts all its passages (a story's answer often sits in a passage that shar
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
+from index.embedder import Embedder
 from index.passages import Passage
-from index.store import IndexStore
+from index.store import Store
 from qa.answers import PassageHit
 
 RRF_K = 60
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass
@@ -35,9 +39,9 @@ class Retrieved:
         )  # fmt: skip
 
 
-def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+def reciprocal_rank_fusion(rankings: list[list[K]], k: int = RRF_K) -> dict[K, float]:
     """Sum of 1/(k + rank) over the rankings each item appears in (rank counted from 1)."""
-    fused: dict[int, float] = {}
+    fused: dict[K, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
             fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
@@ -45,7 +49,7 @@ def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> dict[in
 
 
 class HybridRetriever:
-    """Top-k passages for a question from dense and sparse search over one `IndexStore`.
+    """Top-k passages for a question from dense and keyword search over one `Store`.
 
     A passage's score is its fused rank score, plus `doc_weight` times the best fused score among the other candidate
     passages of its document (a long story that matches in several places), plus `title_weight` times the
@@ -53,25 +57,33 @@ class HybridRetriever:
     """
 
     def __init__(
-        self, store: IndexStore, candidates: int = 50, doc_weight: float = 0.0, title_weight: float = 0.25
+        self,
+        store: Store,
+        embedder: Embedder,
+        candidates: int = 50,
+        doc_weight: float = 0.0,
+        title_weight: float = 0.25,
     ) -> None:
         self.store = store
+        self.embedder = embedder
         self.candidates = candidates
         self.doc_weight = doc_weight
         self.title_weight = title_weight
 
     def retrieve(self, question: str, top_k: int = 5, vector: np.ndarray | None = None) -> list[Retrieved]:
         """The `top_k` passages for `question`, best first (`vector`: its embedding, when already computed)."""
-        if not self.store.passages:
-            return []
         if vector is None:
-            vector = self.store.embedder.embed([question])[0]
+            vector = self.embedder.embed([question])[0]
         n = max(self.candidates, top_k)
         dense = self.store.dense_search(vector, n)
-        sparse = self.store.sparse_search(question, n)
+        sparse = self.store.keyword_search(question, n)
+        if not dense and not sparse:
+            return []
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in sparse]])
-        doc_of = {r: self.store.passages[r].document_id for r in fused}
-        bonus: dict[int, float] = {}
+        passages = self.store.passages(list(fused))
+        fused = {r: f for r, f in fused.items() if r in passages}  # a passage deleted a moment ago
+        doc_of = {r: passages[r].document_id for r in fused}
+        bonus: dict[str, float] = {}
         if self.doc_weight:  # evidence from the OTHER candidate passages of the same document
             top2: dict[str, list[float]] = {}
             for r, f in fused.items():
@@ -88,18 +100,15 @@ class HybridRetriever:
         dense_s = dict(dense)
         sparse_s = dict(sparse)
         best = sorted(score, key=lambda r: (-score[r], -dense_s.get(r, -1.0)))[:top_k]
-        out = []
-        for r in best:
-            p = self.store.passages[r]
-            if r not in dense_s:  # cosine of a passage that came from BM25 only
-                dense_s[r] = self.store.cosine(r, vector)
-            out.append(
-                Retrieved(
-                    passage=p,
-                    score=score[r],
-                    dense=dense_s[r],
-                    sparse=sparse_s.get(r, 0.0),
-                    title=self.store.documents[p.document_id].title,
-                )
+        dense_s.update(self.store.cosines([r for r in best if r not in dense_s], vector))  # keyword-only passages
+        titles = self.store.titles([doc_of[r] for r in best])
+        return [
+            Retrieved(
+                passage=passages[r],
+                score=score[r],
+                dense=dense_s.get(r, 0.0),
+                sparse=sparse_s.get(r, 0.0),
+                title=titles.get(doc_of[r], ""),
             )
-        return out
+            for r in best
+        ]

@@ -2,7 +2,9 @@
 
 | variable | default | meaning |
 |---|---|---|
-| `QA_INDEX_DIR` | `./.qa-index` | index directory |
+| `QA_INDEX_DIR` | `./.qa-index` | index directory (the embedded SQLite store) |
+| `QA_STORE` | unset: `QA_INDEX_DIR` | a folder, or Milvus: `milvus://host:19530`, `http://...`, a milvus-lite `x.db` |
+| `QA_MAX_DOCUMENT_CHARS` | `5000000` | longest document text accepted (larger ones are refused with a message) |
 | `QA_SEEDS_DIR` | `seeds/` of this checkout | corpus indexed on first use |
 | `QA_READER` | `auto` | `span`, `sentence` or `auto` (span when its weights are present) |
 | `QA_READER_DIR` | `qa/models/reader` | span reader weights |
@@ -19,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from index.store import DEFAULT_MAX_DOCUMENT_CHARS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = Path(".qa-index")
 DEFAULT_SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -31,11 +35,24 @@ def _flag(value: str | None) -> bool | None:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    try:
+        n = int(value) if value else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number (got {value!r})") from None
+    if n < 0:
+        raise ValueError(f"{name} must not be negative (got {n})")
+    return n
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service runs with; build with `Settings.from_env()` and override with `with_()`."""
 
     index_dir: Path = DEFAULT_INDEX_DIR
+    store: str = ""
+    max_document_chars: int = DEFAULT_MAX_DOCUMENT_CHARS
     seeds_dir: Path = DEFAULT_SEEDS_DIR
     reader: str = "auto"
     reader_dir: Path = DEFAULT_READER_DIR
@@ -49,13 +66,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings the `QA_*` environment variables give (see the module's table)."""
         env = os.environ if environ is None else environ
-        port = env.get("QA_PORT", "").strip()
-        try:
-            port_n = int(port) if port else 8000
-        except ValueError:
-            raise ValueError(f"QA_PORT must be a port number (got {port!r})") from None
+        port_n = _whole(env, "QA_PORT", 8000)
         return cls(
             index_dir=Path(env.get("QA_INDEX_DIR") or DEFAULT_INDEX_DIR),
+            store=(env.get("QA_STORE") or "").strip(),
+            max_document_chars=_whole(env, "QA_MAX_DOCUMENT_CHARS", DEFAULT_MAX_DOCUMENT_CHARS),
             seeds_dir=Path(env.get("QA_SEEDS_DIR") or DEFAULT_SEEDS_DIR),
             reader=(env.get("QA_READER") or "auto").strip(),
             reader_dir=Path(env.get("QA_READER_DIR") or DEFAULT_READER_DIR),
@@ -67,6 +82,11 @@ class Settings:
                 o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()
             ),
         )
+
+    @property
+    def location(self) -> str | Path:
+        """Where the index lives: `store` when set, else `index_dir`."""
+        return self.store or self.index_dir
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (`None` values are ignored, so unset CLI flags keep the default)."""

@@ -36,13 +36,13 @@ def embedder():
 @pytest.fixture(scope="session")
 def seed_index_dir(tmp_path_factory, embedder) -> Path:
     """An index of the seed corpus, built once per test session."""
+    from index.backends import open_store
     from index.documents import load_documents
-    from index.store import IndexStore
 
     d = tmp_path_factory.mktemp("seed-index") / "index"
-    store = IndexStore(embedder)
+    store = open_store(d, embedder)
     store.add(load_documents([SEEDS]))
-    store.save(d)
+    store.close()
     return d
 
 
@@ -59,6 +59,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate a server subprocess, killing it when it does not stop within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager
@@ -89,12 +99,7 @@ def run_server(index_dir: Path, env: dict[str, str] | None = None, timeout: floa
             time.sleep(0.3)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

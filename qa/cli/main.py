@@ -1,4 +1,4 @@
-"""The `qa` command line: index, ask, search, info, serve, eval, train-reader.
+"""The `qa` command line: index, delete, ask, search, info, serve, eval, train-reader.
 
 Errors a user can cause print one line on stderr (`qa: error: ...`) and exit non-zero; never a traceback.
 """
@@ -33,9 +33,11 @@ class _Parser(argparse.ArgumentParser):
 def _index_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--index",
-        metavar="DIR",
+        "--store",
+        dest="index",
+        metavar="LOCATION",
         default=None,
-        help="index directory (default: $QA_INDEX_DIR or ./.qa-index)",
+        help="index folder or Milvus address (milvus://host:19530); default: $QA_STORE, $QA_INDEX_DIR or ./.qa-index",
     )
 
 
@@ -56,60 +58,118 @@ def _quiet_libraries() -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    """`qa index`: add the documents under the given paths (default: the seeds) to the index, and save it."""
-    from index.documents import load_documents
+    """`qa index`: add the documents under the given paths (default: the seeds) to the index.
+
+    Every readable file is indexed; a bad one is named on stderr and makes the exit status 1. Each batch is
+    committed as it is embedded, so an interrupted run keeps what it reported and a rerun goes on from there.
+    """
+    from index.backends import check_target, open_store, remove_index
+    from index.documents import load_each
     from index.embedder import Embedder
-    from index.store import IndexStore
 
     settings = _settings(args)
-    directory = settings.index_dir
+    location = settings.location
     paths = args.paths or [settings.seeds_dir]
-    docs = load_documents(paths)  # every file is read before anything is written
-    if not docs:
-        raise CliError(f"no documents found in {', '.join(map(str, paths))}")
-    IndexStore.check_target(directory)  # refuse a non-index --index before embedding anything
-    embedder = Embedder()
-    store = IndexStore(embedder) if args.rebuild else IndexStore.open(directory, embedder)
-    existed = bool(store.documents) or (IndexStore.exists(directory) and not args.rebuild)
-    before = len(store.passages)
-    added = store.add(docs, progress=not args.quiet)
-    if added or not existed:  # nothing new: leave the index on disk untouched
-        store.save(directory)
+    docs, errors = load_each(paths, settings.max_document_chars)
+    if not docs:  # nothing to index: say why, and create nothing
+        if len(errors) == 1:
+            raise CliError(str(errors[0]))
+        for err in errors:
+            print(f"qa: error: {err}", file=sys.stderr)
+        raise CliError(f"no documents could be read from {', '.join(map(str, paths))}")
+    for err in errors:
+        print(f"qa: error: {err}", file=sys.stderr)
+    check_target(location)  # refuse a non-index --index before embedding anything
+    if args.rebuild:
+        remove_index(location)
+    store = open_store(location, Embedder(), settings.max_document_chars, args.batch)
+    try:
+        result = store.add(docs, progress=_progress_printer(args.quiet, args.verbose))
+        stats = store.stats()
+    finally:
+        store.close()
+        if sys.stderr.isatty() and not args.quiet:
+            print(file=sys.stderr)
+    replaced = f", {len(result.replaced)} older version(s) replaced" if result.replaced else ""
     print(
-        f"indexed {added} new document(s) ({len(docs) - added} already present), "
-        f"{len(store.passages) - before} new passage(s); index at {directory}: "
-        f"{len(store.documents)} documents, {len(store.passages)} passages"
+        f"indexed {len(result.added)} new document(s) ({len(result.unchanged)} already present{replaced}), "
+        f"{result.passages} new passage(s); index at {location}: {stats.documents} documents, {stats.passages} passages"
     )
+    if errors:
+        print(f"qa: error: {len(errors)} file(s) could not be indexed (named above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _progress_printer(quiet: bool, verbose: bool):
+    """A progress callback: a line per committed batch on stderr (rewritten in place on a terminal), and with
+    `verbose` each committed document on stdout."""
+    tty = sys.stderr.isatty()
+
+    def show(p) -> None:
+        if verbose:
+            for d in p.last:
+                print(f"added {d.id} {d.title}", flush=True)
+        if not quiet:
+            line = f"  {p.documents:,} documents, {p.passages:,} passages committed ({p.rate})"
+            print(("\r\033[K" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """`qa delete ID...`: remove documents (by id or external id) and their passages from the index."""
+    from index.backends import index_exists, open_store
+    from index.embedder import Embedder
+
+    settings = _settings(args)
+    if not index_exists(settings.location):
+        raise CliError(f"no index at {settings.location}")
+    store = open_store(settings.location, Embedder(), settings.max_document_chars)
+    try:
+        keys = list(dict.fromkeys(args.ids))
+        missing = [k for k in keys if store.document(k) is None]
+        removed = store.delete([k for k in keys if k not in missing])
+    finally:
+        store.close()
+    if removed:
+        print(f"deleted {len(removed)} document(s)")
+    if missing:
+        raise CliError(f"no document with id {', '.join(missing)}")
     return 0
 
 
 def _settings(args: argparse.Namespace):
     """The settings from the environment, with the command line's `--index` and `--reader` on top."""
+    from index.backends import is_milvus
     from qa.settings import Settings
 
+    where = getattr(args, "index", None)
     return Settings.from_env().with_(
-        index_dir=Path(args.index) if getattr(args, "index", None) else None,
+        index_dir=Path(where) if where and not is_milvus(where) else None,
+        store=where if where and is_milvus(where) else ("" if where else None),
         reader=getattr(args, "reader", "") or None,
     )
 
 
-def _pipeline(args: argparse.Namespace, progress: bool = False):
+def _pipeline(args: argparse.Namespace):
     from qa.pipeline import QAPipeline
 
-    return QAPipeline.open(_settings(args), progress=progress)
+    return QAPipeline.open(_settings(args), progress=_progress_printer(quiet=True, verbose=False))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """`qa ask`: answer one question, as text or as the `/ask` JSON (building the index first if there is none)."""
-    from index.store import IndexStore
+    from index.backends import check_target, index_exists
     from qa.pipeline import check_question, check_top_k
 
     check_question(args.question)  # bad input fails before any index is built or model loaded
     check_top_k(args.top_k)
     settings = _settings(args)
-    if not IndexStore.exists(settings.index_dir) and not args.json:
-        IndexStore.check_target(settings.index_dir)
-        print(f"No index at {settings.index_dir}: building it from {settings.seeds_dir} ...", file=sys.stderr)
+    if not index_exists(settings.location):
+        check_target(settings.location)
+        if not args.json:
+            print(f"No index at {settings.location}: building it from {settings.seeds_dir} ...", file=sys.stderr)
     resp = _pipeline(args).ask(args.question, top_k=args.top_k)
     if args.json:
         print(resp.model_dump_json(indent=2))
@@ -136,23 +196,18 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """`qa info`: what the index holds and was built with, and its size on disk."""
+    """`qa info`: what the index holds and was built with, and its size."""
+    from index.backends import index_exists, open_store
     from index.embedder import Embedder
-    from index.store import IndexStore
 
-    directory = _settings(args).index_dir
-    store = IndexStore.load(directory, Embedder())
-    m = store.manifest
-    info = {
-        "index": str(directory.resolve()),
-        "documents": len(store.documents),
-        "passages": len(store.passages),
-        "embedding_model": m.embedding_model,
-        "dimension": m.dimension,
-        "splitter": m.splitter,
-        "format_version": m.format_version,
-        "size_bytes": store.disk_size(directory),
-    }
+    settings = _settings(args)
+    if not index_exists(settings.location):
+        raise CliError(f"no index at {settings.location} (build one with: qa index [PATH ...])")
+    store = open_store(settings.location, Embedder(), settings.max_document_chars)
+    try:
+        info = store.info()
+    finally:
+        store.close()
     if args.json:
         print(json.dumps(info, indent=2))
     else:
@@ -174,8 +229,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     # The factory reads its settings from the environment: pass the command line's on that way.
     os.environ["QA_INDEX_DIR"] = str(settings.index_dir)
+    os.environ["QA_STORE"] = settings.store
     os.environ["QA_READER"] = settings.reader
-    print(f"loading index and models from {settings.index_dir} ...", file=sys.stderr)
+    print(f"loading index and models from {settings.location} ...", file=sys.stderr)
     uvicorn.run(
         "api.app:create_app", factory=True, host=host, port=port,
         log_level="warning" if args.quiet else "info",
@@ -204,10 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("index", help="add documents (files or folders) to the index")
     s.add_argument("paths", nargs="*", help="files or folders (default: the seeds/ corpus)")
-    s.add_argument("--rebuild", action="store_true", help="start a new index instead of adding")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--rebuild", action="store_true", help="remove the existing index first, then build anew")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.add_argument("-v", "--verbose", action="store_true", help="print 'added ID TITLE' for each committed document")
+    s.add_argument("--batch", type=int, default=256, metavar="N", help="passages embedded and committed together")
     _index_arg(s)
     s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("delete", help="remove documents (by id or external id) from the index")
+    s.add_argument("ids", nargs="+", metavar="ID")
+    _index_arg(s)
+    s.set_defaults(func=cmd_delete)
 
     s = sub.add_parser("ask", help="answer a question")
     s.add_argument("question")

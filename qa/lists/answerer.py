@@ -20,7 +20,7 @@ How a list answer is built (each step general, none keyed to an article or its w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,7 +128,7 @@ def _refers_back(text: str) -> bool:
 
 def score_sentences(
     embedder: Embedder,
-    documents: Mapping[str, Document],
+    document: Callable[[str], Document | None],
     question: str,
     hits: list[Retrieved],
     answers: list[Answer],
@@ -147,12 +147,19 @@ def score_sentences(
                 k = (a.document_id, s.start)
                 reader_best[k] = max(reader_best.get(k, 0.0), a.score)
                 break
+    cache: dict[str, Document | None] = {}
+
+    def doc_of(doc_id: str) -> Document | None:
+        if doc_id not in cache:
+            cache[doc_id] = document(doc_id)
+        return cache[doc_id]
+
     prev: Sentence | None = None
     for i, s in enumerate(sents):
         s.similarity = float(rel[i])
         r = max(s.similarity, reader_best.get((s.hit.passage.document_id, s.start), 0.0))
         if prev is not None and prev.hit.passage.document_id == s.hit.passage.document_id:
-            doc_text_between = _between(documents, prev, s)
+            doc_text_between = _between(doc_of, prev, s)
             if doc_text_between is not None and "\n" not in doc_text_between and _refers_back(s.text):
                 r = max(r, settings.inherit * prev.relevance)
         s.relevance = max(0.0, min(1.0, r))
@@ -160,9 +167,9 @@ def score_sentences(
     return sents
 
 
-def _between(documents: Mapping[str, Document], a: Sentence, b: Sentence) -> str | None:
+def _between(document: Callable[[str], Document | None], a: Sentence, b: Sentence) -> str | None:
     """Document text between two sentences, or None when they are not neighbours."""
-    doc = documents.get(a.hit.passage.document_id)
+    doc = document(a.hit.passage.document_id)
     if doc is None or b.start < a.end:
         return None
     gap = doc.text[a.end : b.start]
@@ -361,13 +368,13 @@ class ListAnswerer:
         retriever: HybridRetriever,
         reader: Reader,
         embedder: Embedder,
-        documents: Mapping[str, Document],
+        document: Callable[[str], Document | None],
         settings: ListSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.retriever = retriever
         self.reader = reader
         self.embedder = embedder
-        self.documents = documents
+        self.document = document
         self.settings = settings
 
     def answer(
@@ -394,7 +401,7 @@ class ListAnswerer:
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
             spans = []
         answers = [a for a in spans if a.score >= self.reader.threshold]
-        sents = score_sentences(self.embedder, self.documents, question, hits, spans, self.settings)
+        sents = score_sentences(self.embedder, self.document, question, hits, spans, self.settings)
         items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
         if not items and not excluded:
             top = {h.passage.id for h in hits[:top_k]}

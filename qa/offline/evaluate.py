@@ -17,14 +17,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from index.backends import open_store
 from index.documents import Document
 from index.embedder import Embedder
-from index.store import IndexStore
+from index.store import Store
 from qa.answers import AskResponse
 from qa.offline.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
 from qa.reader import Reader
@@ -131,12 +133,20 @@ def eval_reader(questions: list[SquadQuestion], reader: Reader, batch: int = 64)
     return {**summarize(rows), "served": summarize_served(rows)}
 
 
-def _open_store(docs: list[Document], embedder: Embedder, index_dir: Path | None) -> IndexStore:
-    store = IndexStore.open(index_dir, embedder) if index_dir else IndexStore(embedder)
-    if not store.documents:
-        store.add(docs, progress=True)
-        if index_dir:
-            store.save(index_dir)
+_TEMP_DIRS: list[tempfile.TemporaryDirectory] = []  # removed when the process ends
+
+
+def _open_store(docs: list[Document], embedder: Embedder, index_dir: Path | None) -> Store:
+    """The evaluation index at `index_dir` (a temporary folder when None), filled with `docs` when empty."""
+    if index_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="qa-eval-")
+        _TEMP_DIRS.append(tmp)
+        index_dir = Path(tmp.name) / "index"
+    store = open_store(index_dir, embedder, max_document_chars=0)
+    if not store.stats().documents:
+        bar = tqdm(total=len(docs), desc="indexing", unit="doc", file=sys.stderr)
+        store.add(docs, progress=lambda p: bar.update(p.documents - bar.n))
+        bar.close()
     return store
 
 
@@ -156,7 +166,7 @@ def eval_open(
     t0 = time.time()
     store = _open_store(list(docs.values()), embedder, index_dir)
     index_seconds = time.time() - t0
-    retriever = HybridRetriever(store)
+    retriever = HybridRetriever(store, embedder)
     vectors = embedder.embed([q.question for q in questions], progress=False)
     depth = max(RECALL_AT)
     hits_at = {k: 0 for k in RECALL_AT}
@@ -176,7 +186,7 @@ def eval_open(
     out["served"] = summarize_served(rows)
     out.update({f"recall@{k}": round(100.0 * hits_at[k] / n, 2) for k in RECALL_AT})
     out["mrr"] = round(rr / n, 4)
-    out.update(documents=len(store.documents), passages=len(store.passages), index_seconds=round(index_seconds, 1))
+    out.update(**asdict(store.stats()), index_seconds=round(index_seconds, 1))
     return out
 
 
@@ -219,7 +229,7 @@ def eval_off_topic(
     """Ask questions over a corpus that does not hold their answers: the share answered with "no answer"."""
     questions = off_topic_questions(questions, corpus_docs)
     store = _open_store(corpus_docs, embedder, index_dir)
-    retriever = HybridRetriever(store)
+    retriever = HybridRetriever(store, embedder)
     vectors = embedder.embed([q.question for q in questions], progress=False)
     abstained = 0
     wrongly: list[dict[str, str]] = []
@@ -233,8 +243,7 @@ def eval_off_topic(
         "total": len(questions),
         "served": {"abstain_rate": round(100.0 * abstained / n, 2)},
         "answered_examples": wrongly,
-        "documents": len(store.documents),
-        "passages": len(store.passages),
+        **asdict(store.stats()),
     }
 
 
@@ -358,15 +367,11 @@ def _multispan_figures(
         docs.setdefault(q.context, Document(text=q.context, title=q.title))
     store = _open_store(list(docs.values()), embedder, index_dir)
     pipe = QAPipeline(store, embedder, reader)
-    by_text = {d.text: d.id for d in store.documents.values()}
-    passages: dict[str, list] = {}
-    for p in store.passages:
-        passages.setdefault(p.document_id, []).append(p)
 
     def answer(q: SquadQuestion) -> AskResponse:
         if args.open:
             return pipe.ask(q.question, top_k=args.top_k)
-        hits = [Retrieved(p, 1.0, title=q.title) for p in passages[by_text[q.context]]]
+        hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
         return pipe.answer_passages(q.question, top_k=args.top_k, hits=hits)
 
     return eval_multispan(questions, answer)

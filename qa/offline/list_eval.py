@@ -43,9 +43,9 @@ def evaluate_lists(
     path: str | Path, index_dir: str | Path | None = None, reader: str = "", quiet: bool = False
 ) -> dict:
     """Index the file's documents (into `index_dir`, or a temporary folder), ask every case, score the items."""
+    from index.backends import open_store
     from index.documents import load_documents
     from index.embedder import Embedder
-    from index.store import IndexStore
     from qa.pipeline import QAPipeline
     from qa.settings import Settings
 
@@ -55,9 +55,9 @@ def evaluate_lists(
     with tempfile.TemporaryDirectory(prefix="qa-list-eval-") as tmp:
         directory = Path(index_dir) if index_dir else Path(tmp) / "index"
         embedder = Embedder()
-        store = IndexStore.open(directory, embedder)
+        store = open_store(directory, embedder)
         store.add(docs)
-        store.save(directory)
+        store.close()
         pipe = QAPipeline.open(Settings.from_env().with_(index_dir=directory), embedder=embedder, reader=reader)
         rows: list[dict[str, Any]] = []
         for case in spec["cases"]:

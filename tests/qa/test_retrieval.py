@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from index.backends import open_store
 from index.documents import Document, load_documents
 from index.embedder import Embedder
-from index.store import IndexStore
+from index.store import Store
 from qa.answers import AskResponse
 from qa.pipeline import MAX_QUESTION_CHARS, QAPipeline, QueryError, check_question, check_top_k
 from qa.reader import SentenceReader
@@ -50,26 +51,26 @@ def test_rrf_agreement_beats_a_single_first_place() -> None:
 
 def test_hybrid_retrieval_over_the_seed_index(seed_pipeline: QAPipeline) -> None:
     store = seed_pipeline.store
-    retriever = HybridRetriever(store)
+    retriever = HybridRetriever(store, seed_pipeline.embedder)
     hits = retriever.retrieve(PEACEKEEPERS, top_k=3)
     assert len(hits) == 3
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert len({h.passage.id for h in hits}) == 3
     assert any(IRELAND in h.passage.text for h in hits[:2])
-    doc = next(iter(store.documents.values()))
+    [doc] = store.documents()
     for h in hits:
         assert h.title == doc.title
         # at most first place in both passage rankings, for its document and for its title
         assert h.score <= (2 + retriever.doc_weight + retriever.title_weight) / 61 + 1e-9
         assert -1.0 <= h.dense <= 1.0001 and h.sparse >= 0
-    everything = HybridRetriever(store).retrieve(PEACEKEEPERS, top_k=50)
-    assert len(everything) == len(store.passages)
+    everything = retriever.retrieve(PEACEKEEPERS, top_k=50)
+    assert len(everything) == store.stats().passages
     # a query of stop words only still gets dense results
-    assert HybridRetriever(store).retrieve("what is the", top_k=2)
+    assert retriever.retrieve("what is the", top_k=2)
 
 
-def test_retrieval_on_an_empty_store(embedder: Embedder) -> None:
-    assert HybridRetriever(IndexStore(embedder)).retrieve("anything?", top_k=5) == []
+def test_retrieval_on_an_empty_store(embedder: Embedder, tmp_path: Path) -> None:
+    assert HybridRetriever(open_store(tmp_path / "idx", embedder), embedder).retrieve("anything?", top_k=5) == []
 
 
 def test_ireland_in_top_three_answers_of_the_sentence_reader(seed_pipeline: QAPipeline, embedder) -> None:
@@ -196,25 +197,27 @@ EXTRA_QUESTIONS = [
 ]
 
 
-def check_offsets(resp: AskResponse, store: IndexStore) -> int:
+def check_offsets(resp: AskResponse, store: Store) -> int:
     """Assert the offset invariant for every span of a response; return how many spans were checked."""
     n = 0
     answers = list(resp.answers)
     for item in [*resp.items, *resp.excluded]:
         answers += item.evidence
     for a in answers:
-        doc = store.documents[a.document_id]
+        doc = store.document(a.document_id)
+        assert doc is not None
         assert doc.text[a.start : a.end] == a.text, (resp.question, a)
         assert doc.text[a.context_start : a.context_end] == a.context, (resp.question, a)
         assert a.context_start <= a.start <= a.end <= a.context_end
-        p = store.passage(a.passage_id)
+        p = store.passages([a.passage_id])[a.passage_id]
         assert p.document_id == a.document_id and p.start <= a.start and a.end <= p.end
         assert a.title == doc.title
         n += 1
     for h in resp.passages:
-        doc = store.documents[h.document_id]
+        doc = store.document(h.document_id)
+        assert doc is not None
         assert doc.text[h.start : h.end] == h.text, (resp.question, h)
-        assert store.passage(h.id).text == h.text
+        assert store.passages([h.id])[h.id].text == h.text
         assert h.title == doc.title
         n += 1
     return n
@@ -233,7 +236,8 @@ def test_offsets_hold_for_every_answer_on_the_seed_article(seed_pipeline: QAPipe
         answered += bool(resp.answers)
         if i % 8 == 0:
             for h in seed_pipeline.search(q, top_k=top_k):
-                doc = seed_pipeline.store.documents[h.document_id]
+                doc = seed_pipeline.document(h.document_id)
+                assert doc is not None
                 assert doc.text[h.start : h.end] == h.text
     assert answered >= 30 and checked > 150
 
@@ -247,11 +251,11 @@ def test_offsets_hold_over_other_documents(tmp_path: Path, embedder: Embedder) -
         "<p>Ships queued at the Maasvlakte terminal.</p></body></html>",
         encoding="utf-8",
     )
-    store = IndexStore(embedder)
+    store = open_store(tmp_path / "idx", embedder)
     store.add(load_documents([SEEDS, html.parent]) + EXTRA_DOCS)
-    store.save(tmp_path / "idx")
+    store.close()
     pipe = QAPipeline.open(Settings(index_dir=tmp_path / "idx"), embedder=embedder)
-    assert len(pipe.store.documents) == 4
+    assert pipe.stats().documents == 4
     seen_docs = set()
     for q in [*EXTRA_QUESTIONS, "Where did dockers walk out?", "Which union spoke about the strike?"]:
         resp = pipe.ask(q, top_k=4)
@@ -260,11 +264,11 @@ def test_offsets_hold_over_other_documents(tmp_path: Path, embedder: Embedder) -
     assert len(seen_docs) == 4  # answers came from every document, not only the seed article
 
 
-def test_a_matching_title_lifts_its_story(embedder: Embedder) -> None:
+def test_a_matching_title_lifts_its_story(embedder: Embedder, tmp_path: Path) -> None:
     """Of two stories with the same text, the one whose title matches the question ranks first."""
     from index.documents import Document
 
-    store = IndexStore(embedder)
+    store = open_store(tmp_path / "idx", embedder)
     body = "Officials met on Monday. The meeting lasted four hours and ended without a statement."
     store.add(
         [
@@ -273,7 +277,7 @@ def test_a_matching_title_lifts_its_story(embedder: Embedder) -> None:
         ]
     )
     q = "How long did the Rotterdam harbour strike talks last?"
-    plain = HybridRetriever(store, doc_weight=0, title_weight=0).retrieve(q, top_k=2)
-    titled = HybridRetriever(store, doc_weight=0, title_weight=0.5).retrieve(q, top_k=2)
+    plain = HybridRetriever(store, embedder, doc_weight=0, title_weight=0).retrieve(q, top_k=2)
+    titled = HybridRetriever(store, embedder, doc_weight=0, title_weight=0.5).retrieve(q, top_k=2)
     assert titled[0].title == "Harbour strike talks in Rotterdam"
     assert titled[0].score > plain[0].score or plain[0].title == titled[0].title

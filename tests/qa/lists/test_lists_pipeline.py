@@ -20,11 +20,10 @@ pytestmark = pytest.mark.slow
 
 def _check_evidence(pipe, resp):
     """Every evidence span is exact in its document and sits inside its sentence."""
-    docs = pipe.store.documents
     for item in resp.items + resp.excluded:
         assert item.evidence, item.name
         for ev in item.evidence:
-            text = docs[ev.document_id].text
+            text = pipe.document(ev.document_id).text
             assert text[ev.start : ev.end] == ev.text
             assert text[ev.context_start : ev.context_end] == ev.context
             assert ev.context_start <= ev.start < ev.end <= ev.context_end
@@ -93,15 +92,15 @@ def test_response_fields_for_a_list(seed_pipeline, ready_answers):
 
 @pytest.fixture(scope="module")
 def own_pipeline(tmp_path_factory, embedder):
+    from index.backends import open_store
     from index.documents import load_documents
-    from index.store import IndexStore
     from qa.pipeline import QAPipeline
     from qa.settings import Settings
 
     d = tmp_path_factory.mktemp("lists-index") / "index"
-    store = IndexStore(embedder)
+    store = open_store(d, embedder)
     store.add(load_documents([DATA / "articles" / "tour-cities.txt", DATA / "articles" / "council-vote.txt"]))
-    store.save(d)
+    store.close()
     return QAPipeline.open(Settings(index_dir=d), embedder=embedder, reader="sentence")
 
 

@@ -1,0 +1,132 @@
+"""The document routes: list, read, add and delete indexed articles (writes need the API key when one is set).
+
+A document added or deleted here is answered from (or no longer) on the very next request, by this process
+and by every other process serving the same index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.datelines import split_dateline
+from index.documents import Document, DocumentError, check_size
+from qa.pipeline import QAPipeline
+
+
+class DocumentSummary(BaseModel):
+    """One indexed document, without its text."""
+
+    id: str
+    title: str
+    url: str
+    date: str
+    source: str
+    external_id: str = ""
+    chars: int
+    passages: int
+
+
+class DocumentFull(DocumentSummary):
+    """One indexed document with its full text, the dateline cut from it at ingest, and its metadata."""
+
+    text: str
+    dateline: str
+    metadata: dict[str, Any]
+
+
+class DocumentIn(BaseModel):
+    """A document to index. The same title and text always get the same id (re-posting is a no-op); a new text
+    under a known `external_id` replaces the version indexed before."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="the article's text")
+    title: str = ""
+    url: str = ""
+    date: str = Field(default="", description="published date, as given")
+    external_id: str = Field(default="", max_length=512, description="the publisher's own id for this article")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentBatch(BaseModel):
+    """Several documents to index in one request."""
+
+    model_config = ConfigDict(extra="forbid")
+    documents: list[DocumentIn] = Field(min_length=1, max_length=1000)
+
+
+class AddResponse(BaseModel):
+    """What `POST /documents` did."""
+
+    added: list[str]
+    replaced: list[str]
+    unchanged: list[str]
+    passages: int
+    documents: int = Field(description="documents in the index after the add")
+
+
+class DeleteResponse(BaseModel):
+    """What `DELETE /documents/{doc_id}` removed."""
+
+    deleted: list[str]
+    documents: int = Field(description="documents in the index after the delete")
+
+
+def add_document_routes(app: FastAPI, pipe: Callable[[], QAPipeline], max_chars: int) -> None:
+    """`GET /documents`, `GET /documents/{doc_id}`, `POST /documents`, `DELETE /documents/{doc_id}`."""
+
+    @app.get("/documents", response_model=list[DocumentSummary])
+    def documents(
+        offset: int = Query(0, ge=0, description="skip this many documents"),
+        limit: int = Query(1000, ge=1, le=10000, description="at most this many documents"),
+    ) -> list[dict[str, Any]]:
+        """The indexed documents in the order they were added, a page at a time."""
+        return [asdict(d) for d in pipe().documents(offset, limit)]
+
+    @app.get("/documents/{doc_id}", response_model=DocumentFull)
+    def document(doc_id: str) -> dict[str, Any]:
+        """One document with its full text, by id or external id."""
+        d = pipe().document(doc_id)
+        if d is None:
+            raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
+        fields = {k: v for k, v in asdict(d).items() if k != "meta"}
+        return {**fields, "metadata": d.meta, "chars": len(d.text), "passages": len(pipe().passages_of(d.id))}
+
+    @app.post("/documents", response_model=AddResponse, status_code=201)
+    def add_documents(body: DocumentIn | DocumentBatch, response: Response) -> AddResponse:
+        """Index one document or a batch; they are answerable from the very next request (201 when anything
+        was added; 200 when all were indexed already: re-posting the same content is a no-op)."""
+        items = body.documents if isinstance(body, DocumentBatch) else [body]
+        p = pipe()
+        docs = [_to_document(d, f"documents[{i}]" if isinstance(body, DocumentBatch) else "document", max_chars)
+                for i, d in enumerate(items)]  # fmt: skip
+        result = p.add(docs)
+        response.status_code = 201 if result.added else 200
+        return AddResponse(**asdict(result), documents=p.stats().documents)
+
+    @app.delete("/documents/{doc_id}", response_model=DeleteResponse)
+    def delete_document(doc_id: str) -> DeleteResponse:
+        """Remove a document (by id or external id) and its passages; 404 when there is none."""
+        p = pipe()
+        deleted = p.delete([doc_id])
+        if not deleted:
+            raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
+        return DeleteResponse(deleted=deleted, documents=p.stats().documents)
+
+
+def _to_document(d: DocumentIn, where: str, max_chars: int) -> Document:
+    """A posted document as the index keeps it (the dateline cut from its text, as for files); an error
+    naming `where` when it is empty or too large."""
+    text = d.text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise DocumentError(f"{where}: text is empty")
+    check_size(Document(text=text, source=where), max_chars)
+    dateline, body = split_dateline(text)
+    return Document(
+        text=body or text, title=d.title.strip(), url=d.url, date=d.date, source="api", dateline=dateline,
+        external_id=d.external_id.strip(), meta=d.metadata,
+    )  # fmt: skip
