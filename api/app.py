@@ -7,47 +7,100 @@ the settings once (`Settings.from_env()`), and tests may pass a ready pipeline a
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
+from annotated_types import Ge, Le
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from api import openai_compat, web
-from api.auth import add_auth
+from api.auth import add_auth, bearer_token, key_matches
 from api.cors import add_cors
 from api.documents import add_document_routes
-from api.limits import BodyLimit
+from api.errors import document_errors, errors
+from api.limits import BodyLimit, Busy, WorkLimiter
+from api.observability import Metrics, add_observability
 from index.documents import DocumentError, DocumentTooLarge
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn
-from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, QAPipeline, QueryError
+from qa.pipeline import (
+    MAX_HISTORY_CHARS,
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    QAPipeline,
+    QueryError,
+)
 from qa.settings import Settings
+
+T = TypeVar("T")
+
+
+def _whole_number(value: object) -> object:
+    """41.0 is the whole number 41 (JSON has one number type); `true` is not a number."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+TopK = Annotated[int, Field(strict=True), Ge(1), Le(MAX_TOP_K), BeforeValidator(_whole_number)]
 
 
 class AskRequest(BaseModel):
     """The body of `POST /ask`."""
 
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["Which countries are ready to send peacekeepers?"])
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)  # strict: `true` is not 1
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        pattern=r"\S",  # not only white space
+        examples=["Which countries are ready to send peacekeepers?"],
+    )
+    top_k: TopK = 5
     history: list[Turn] = Field(
         default_factory=list,
-        description="earlier turns, oldest first; an assistant turn may carry the `answer` it gave (an /ask response)",
+        max_length=MAX_HISTORY_TURNS,
+        description=(
+            f"earlier turns, oldest first (at most {MAX_HISTORY_TURNS}, {MAX_HISTORY_CHARS:,} characters in all); "
+            "an assistant turn may carry the `answer` it gave (an /ask response)"
+        ),
     )
 
 
+class Health(BaseModel):
+    """Readiness: whether the index and models are loaded; the counts only for callers with the key."""
+
+    status: Literal["ok", "loading"]
+    ready: bool
+    documents: int | None = None
+    passages: int | None = None
+
+
+_NOUNS = {"q": "query", "question": "question", "text": "text"}
+
+
 def _validation_detail(err: RequestValidationError) -> str:
+    """One line saying which fields are wrong and why ("question is empty" rather than a regex)."""
     parts = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
         msg = e.get("msg", "invalid")
         if e.get("type") == "json_invalid":
             return "request body is not valid JSON"
+        noun = _NOUNS.get(loc.rsplit(".", 1)[-1])
+        if noun and e.get("type") in ("string_too_short", "string_pattern_mismatch"):
+            parts.append(f"{loc if noun == 'text' else noun} is empty")
+            continue
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts) or "invalid request"
 
@@ -69,24 +122,43 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     app = FastAPI(
         title="articleqa",
         description="Extractive question answering over news articles.",
-        version="0.1.0",
+        version="0.2.0",
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
     app.state.answer_memory = openai_compat.AnswerMemory()
+    app.state.limiter = WorkLimiter(settings.max_concurrent, settings.max_queue, settings.request_timeout)
+    app.state.metrics = Metrics()
+    app.state.metrics.watch(app.state.limiter)
 
     _add_error_handlers(app)
-    _add_routes(app, state, settings.max_document_chars)
+    _add_routes(app, state, settings)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
+    add_observability(app, app.state.metrics)
     app.add_middleware(BodyLimit, max_bytes=4 * settings.max_document_chars + (1 << 20))
     add_auth(app, settings.api_key)
     add_cors(app, settings.cors_origins)  # added last so it wraps the key check
+    _truthful_openapi(app)
     return app
 
 
+def _truthful_openapi(app: FastAPI) -> None:
+    """The OpenAPI document with every schema it references and every status the routes answer."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(openai_compat.chat_schemas())
+            app.openapi_schema = document_errors(schema)
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
+
+
 def _add_error_handlers(app: FastAPI) -> None:
-    """Errors as `{"detail": ...}`: 422 for invalid requests and rejected questions, 500 (logged) otherwise."""
+    """Errors as `{"detail": ...}`: 422 for invalid requests and rejected questions, 413 for documents too
+    large, 503 with Retry-After when busy, 500 (logged) otherwise."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -101,38 +173,81 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _bad_query(request: Request, err: QueryError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(err)})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        headers = dict(err.headers or {})
+        if err.status_code == 405:  # every method the path has, not only those of the first route matched
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        if request.url.path.startswith("/v1/"):
+            out = openai_compat.openai_error(err.status_code, str(err.detail), code=None)
+            out.headers.update(headers)
+            return out
+        return JSONResponse(status_code=err.status_code, content={"detail": err.detail}, headers=headers)
+
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, err: Busy) -> JSONResponse:
+        request.app.state.metrics.refused.labels(err.reason).inc()
+        headers = {"Retry-After": str(err.retry_after)}
+        return JSONResponse(status_code=503, content={"detail": err.detail}, headers=headers)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
         logging.getLogger("articleqa").exception("unexpected error on %s", request.url.path)
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(err).__name__}"})
 
 
-def _add_routes(app: FastAPI, state: dict[str, QAPipeline], max_chars: int) -> None:
+def allowed_methods(app: FastAPI, scope: Mapping[str, Any]) -> list[str]:
+    """The methods of every route whose path matches this request's path."""
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute | Route) and route.path_regex.match(scope["path"]):
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
+def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) -> None:
     """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
+    limiter: WorkLimiter = app.state.limiter
+    model_seconds = app.state.metrics.model_seconds
 
     def pipe() -> QAPipeline:
         if "pipe" not in state:
             raise HTTPException(status_code=503, detail="the index and models are still loading")
         return state["pipe"]
 
-    @app.get("/health")
-    def health() -> dict[str, Any]:
-        """Whether the index and models are loaded, and how much the index holds."""
+    async def work(route: str, fn: Callable[[], T]) -> T:
+        t0 = time.perf_counter()
+        try:
+            return await limiter.run(fn)
+        finally:
+            model_seconds.labels(route).observe(time.perf_counter() - t0)
+
+    @app.get("/health", response_model=Health, response_model_exclude_none=True, responses=errors(503))
+    def health(request: Request) -> Health | JSONResponse:
+        """Readiness: 200 once the index and models are loaded (503 before); counts only with the key."""
         if "pipe" not in state:
-            return {"status": "loading", "documents": 0, "passages": 0}
-        return {"status": "ok", **asdict(state["pipe"].stats())}
+            body = Health(status="loading", ready=False).model_dump(exclude_none=True)
+            return JSONResponse(status_code=503, content=body)
+        if settings.api_key and not key_matches(
+            bearer_token(request.headers.get("authorization", "")), settings.api_key
+        ):
+            return Health(status="ok", ready=True)
+        stats = state["pipe"].stats()
+        return Health(status="ok", ready=True, documents=stats.documents, passages=stats.passages)
 
-    @app.post("/ask", response_model=AskResponse)
-    def ask(req: AskRequest) -> AskResponse:
+    @app.post("/ask", response_model=AskResponse, responses=errors(422, 503))
+    async def ask(req: AskRequest) -> AskResponse:
         """Answer a question: extractive answers with document offsets, and the passages read."""
-        return pipe().ask(req.question, top_k=req.top_k, history=req.history)
+        p = pipe()
+        return await work("/ask", lambda: p.ask(req.question, top_k=req.top_k, history=req.history))
 
-    @app.get("/search", response_model=list[PassageHit])
-    def search(
-        q: str = Query(..., max_length=MAX_QUESTION_CHARS, description="query text"),
+    @app.get("/search", response_model=list[PassageHit], responses=errors(422, 503))
+    async def search(
+        q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S", description="query text"),
         k: int = Query(5, ge=1, le=MAX_TOP_K),
     ) -> list[PassageHit]:
         """Retrieve passages only (no reading)."""
-        return pipe().search(q, top_k=k)
+        p = pipe()
+        return await work("/search", lambda: p.search(q, top_k=k))
 
-    add_document_routes(app, pipe, max_chars)
+    add_document_routes(app, pipe, settings.max_document_chars, work)

@@ -6,13 +6,14 @@ and by every other process serving the same index.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.errors import errors
 from index.datelines import split_dateline
 from index.documents import Document, DocumentError, check_size
 from qa.pipeline import QAPipeline
@@ -44,7 +45,7 @@ class DocumentIn(BaseModel):
     under a known `external_id` replaces the version indexed before."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, description="the article's text")
+    text: str = Field(min_length=1, pattern=r"\S", description="the article's text")
     title: str = ""
     url: str = ""
     date: str = Field(default="", description="published date, as given")
@@ -76,18 +77,24 @@ class DeleteResponse(BaseModel):
     documents: int = Field(description="documents in the index after the delete")
 
 
-def add_document_routes(app: FastAPI, pipe: Callable[[], QAPipeline], max_chars: int) -> None:
-    """`GET /documents`, `GET /documents/{doc_id}`, `POST /documents`, `DELETE /documents/{doc_id}`."""
+def add_document_routes(
+    app: FastAPI,
+    pipe: Callable[[], QAPipeline],
+    max_chars: int,
+    work: Callable[[str, Callable[[], Any]], Awaitable[Any]],
+) -> None:
+    """`GET /documents`, `GET /documents/{doc_id}`, `POST /documents`, `DELETE /documents/{doc_id}`; adds and
+    deletes run as model work (`work`: the work limiter), since an add embeds its passages."""
 
-    @app.get("/documents", response_model=list[DocumentSummary])
+    @app.get("/documents", response_model=list[DocumentSummary], responses=errors(422))
     def documents(
-        offset: int = Query(0, ge=0, description="skip this many documents"),
+        offset: int = Query(0, ge=0, le=2**53, description="skip this many documents"),
         limit: int = Query(1000, ge=1, le=10000, description="at most this many documents"),
     ) -> list[dict[str, Any]]:
         """The indexed documents in the order they were added, a page at a time."""
         return [asdict(d) for d in pipe().documents(offset, limit)]
 
-    @app.get("/documents/{doc_id}", response_model=DocumentFull)
+    @app.get("/documents/{doc_id}", response_model=DocumentFull, responses=errors(404))
     def document(doc_id: str) -> dict[str, Any]:
         """One document with its full text, by id or external id."""
         d = pipe().document(doc_id)
@@ -96,23 +103,28 @@ def add_document_routes(app: FastAPI, pipe: Callable[[], QAPipeline], max_chars:
         fields = {k: v for k, v in asdict(d).items() if k != "meta"}
         return {**fields, "metadata": d.meta, "chars": len(d.text), "passages": len(pipe().passages_of(d.id))}
 
-    @app.post("/documents", response_model=AddResponse, status_code=201)
-    def add_documents(body: DocumentIn | DocumentBatch, response: Response) -> AddResponse:
+    @app.post(
+        "/documents",
+        response_model=AddResponse,
+        status_code=201,
+        responses={200: {"description": "indexed already (no change)", "model": AddResponse}, **errors(422)},
+    )
+    async def add_documents(body: DocumentIn | DocumentBatch, response: Response) -> AddResponse:
         """Index one document or a batch; they are answerable from the very next request (201 when anything
         was added; 200 when all were indexed already: re-posting the same content is a no-op)."""
         items = body.documents if isinstance(body, DocumentBatch) else [body]
         p = pipe()
         docs = [_to_document(d, f"documents[{i}]" if isinstance(body, DocumentBatch) else "document", max_chars)
                 for i, d in enumerate(items)]  # fmt: skip
-        result = p.add(docs)
+        result = await work("/documents", lambda: p.add(docs))
         response.status_code = 201 if result.added else 200
         return AddResponse(**asdict(result), documents=p.stats().documents)
 
-    @app.delete("/documents/{doc_id}", response_model=DeleteResponse)
-    def delete_document(doc_id: str) -> DeleteResponse:
+    @app.delete("/documents/{doc_id}", response_model=DeleteResponse, responses=errors(404))
+    async def delete_document(doc_id: str) -> DeleteResponse:
         """Remove a document (by id or external id) and its passages; 404 when there is none."""
         p = pipe()
-        deleted = p.delete([doc_id])
+        deleted = await work("/documents/{doc_id}", lambda: p.delete([doc_id]))
         if not deleted:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
         return DeleteResponse(deleted=deleted, documents=p.stats().documents)

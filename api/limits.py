@@ -1,7 +1,14 @@
-"""Request body limit: a body longer than the limit is refused with 413 before it is read into memory."""
+"""Limits that keep the service responsive: the request body size (413 before the body is read) and the model
+work in flight (`WorkLimiter`: a few slots, a short queue, a time limit; 503 with Retry-After beyond)."""
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,14 +24,13 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _refusal(self, size: int | None) -> JSONResponse:
+    def _refusal(self, size: int | None, path: str) -> JSONResponse:
         said = f"{size:,} bytes; " if size is not None else ""
-        return JSONResponse(
-            status_code=413,
-            content={
-                "detail": f"request body too large ({said}at most {self.max_bytes:,} bytes): send less per request"
-            },
-        )
+        message = f"request body too large ({said}at most {self.max_bytes:,} bytes): send less per request"
+        if path.startswith("/v1/"):  # the OpenAI-compatible routes answer in OpenAI's error shape
+            error = {"message": message, "type": "invalid_request_error", "param": None, "code": "body_too_large"}
+            return JSONResponse(status_code=413, content={"error": error})
+        return JSONResponse(status_code=413, content={"detail": message})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length first, then count the bytes as they arrive."""
@@ -34,7 +40,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refusal(int(declared))(scope, receive, send)
+            await self._refusal(int(declared), scope["path"])(scope, receive, send)
             return
         seen = 0
         started = False
@@ -58,4 +64,77 @@ class BodyLimit:
             await self.app(scope, counted, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refusal(None)(scope, receive, send)
+                await self._refusal(None, scope["path"])(scope, receive, send)
+
+
+class Busy(Exception):
+    """Model work refused: every slot is taken and the queue is full, or the request ran out of time."""
+
+    def __init__(self, detail: str, retry_after: int, reason: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+        self.reason = reason  # "queue_full", "queue_timeout" or "time_limit": a metrics label
+
+
+T = TypeVar("T")
+
+
+class WorkLimiter:
+    """At most `slots` requests doing model work at once, at most `queue` more waiting for a slot; the rest are
+    refused at once (503 with Retry-After) instead of piling up in the thread pool. A request that waits or
+    works longer than `time_limit` seconds is answered 503 too; its thread finishes in the background and only
+    then frees its slot, so the number of threads doing model work never exceeds `slots`."""
+
+    def __init__(self, slots: int, queue: int, time_limit: float) -> None:
+        self.slots = max(1, slots)
+        self.queue = max(0, queue)
+        self.time_limit = time_limit
+        self.active = 0
+        self.waiting = 0
+        self._free = asyncio.Semaphore(self.slots)
+
+    def _retry_after(self) -> int:
+        return max(1, math.ceil((self.active + self.waiting) / self.slots))
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run `fn` in a worker thread once a slot is free; `Busy` when refused or out of time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.time_limit
+        if self.active + self.waiting >= self.slots + self.queue:  # counted before any await: no race
+            raise Busy(
+                f"the service is busy ({self.active} questions in progress, {self.waiting} waiting); retry shortly",
+                self._retry_after(),
+                "queue_full",
+            )
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), timeout=self.time_limit)
+        except TimeoutError:
+            raise Busy(
+                f"the service is busy: no slot became free within {self.time_limit:g} s; retry shortly",
+                self._retry_after(),
+                "queue_timeout",
+            ) from None
+        finally:
+            self.waiting -= 1
+        self.active += 1
+        task = asyncio.ensure_future(run_in_threadpool(fn))
+
+        def release(_: asyncio.Future) -> None:
+            self.active -= 1
+            self._free.release()
+
+        task.add_done_callback(release)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout=max(0.001, deadline - loop.time()))
+        except TimeoutError:
+            task.add_done_callback(_consume)  # its result or error is no longer wanted
+            raise Busy(
+                f"the question took longer than the {self.time_limit:g} s limit", self._retry_after(), "time_limit"
+            ) from None
+
+
+def _consume(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()

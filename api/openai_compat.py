@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
@@ -19,16 +20,16 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from api.chat_render import render_answer
 from api.chat_tasks import bookkeeping_reply, unwrap_question
+from api.limits import Busy, WorkLimiter
 from qa.answers import AskResponse
 from qa.followup import Turn
-from qa.pipeline import QueryError, check_question
+from qa.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, QueryError, check_question
 
 MODEL_ID = "articleqa"
 CREATED = int(time.time())
@@ -65,7 +66,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: StrictStr = MODEL_ID
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
 
@@ -76,6 +77,34 @@ def openai_error(
     """An error response in OpenAI's format."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return JSONResponse(status_code=status, content=body)
+
+
+class OpenAIErrorDetail(BaseModel):
+    """The inside of an OpenAI-style error."""
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """An error in OpenAI's shape (every 4xx and 5xx of `/v1/`)."""
+
+    error: OpenAIErrorDetail
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": what, "model": OpenAIError}
+    for status, what in (
+        (400, "invalid request or rejected question"),
+        (401, "missing or wrong API key"),
+        (404, "unknown model"),
+        (413, "request body too large"),
+        (500, "internal error"),
+        (503, "busy (see Retry-After) or still loading"),
+    )
+}
 
 
 def _param(loc: tuple[Any, ...]) -> str:
@@ -155,6 +184,31 @@ def to_turns(messages: list[ChatMessage], memory: AnswerMemory | None = None) ->
     return turns
 
 
+def chat_question(text: str) -> str:
+    """The question of a user message, unwrapped from a frontend's template. A message longer than a question
+    may be is usually a pasted text followed by the question: its last sentence that asks something (ends with
+    '?'), else its last `MAX_QUESTION_CHARS` characters from a word boundary."""
+    q = unwrap_question(text).strip()
+    if len(q) <= MAX_QUESTION_CHARS:
+        return q
+    asks = [s for s in re.split(r"(?<=[.!?])\s+|\n+", q) if s.strip().endswith("?")]
+    if asks and len(asks[-1].strip()) <= MAX_QUESTION_CHARS:
+        return asks[-1].strip()
+    return q  # too long, and no question in it: `check_question` says so
+
+
+def recent(turns: list[Turn]) -> list[Turn]:
+    """The latest turns within the pipeline's history limits: a long chat keeps its most recent context."""
+    out: list[Turn] = []
+    chars = 0
+    for t in reversed(turns[-MAX_HISTORY_TURNS:]):
+        chars += len(t.content)
+        if chars > MAX_HISTORY_CHARS:
+            break
+        out.append(t)
+    return out[::-1]
+
+
 def count_tokens(text: str) -> int:
     """Approximate token count: words and punctuation marks."""
     return len(re.findall(r"\w+|[^\w\s]", text))
@@ -169,14 +223,18 @@ def _pieces(text: str) -> list[str]:
     return re.findall(r"(?:\S+[ \t]*){1,4}\n*|\s+", text)
 
 
-@router.get("/models")
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {k: v for k, v in _ERRORS.items() if k in codes}
+
+
+@router.get("/models", responses=_errors(401, 500))
 def list_models() -> dict[str, Any]:
     """The one model this service offers."""
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": MODEL_ID}]}
 
 
-@router.get("/models/{model_id}", response_model=None)
-def get_model(model_id: str) -> dict[str, Any] | JSONResponse:
+@router.get("/models/{model_id}", response_model=None, responses=_errors(401, 404, 500))
+def get_model(model_id: str = Path(examples=[MODEL_ID])) -> dict[str, Any] | JSONResponse:
     """The one model by its id; an OpenAI-style 404 for any other id."""
     if model_id != MODEL_ID:
         return openai_error(404, f"The model '{model_id}' does not exist", param="model", code="model_not_found")
@@ -217,24 +275,14 @@ class _Completion:
 
 
 async def _stream(
-    comp: _Completion,
-    answer: Any,
-    include_usage: bool,
-    fixed_reply: str | None = None,
-    render: Callable[[AskResponse], str] = render_answer,
+    comp: _Completion, content: str | None, resp: AskResponse | None, include_usage: bool, error: str | None = None
 ) -> AsyncIterator[str]:
+    """The reply as server-sent events: the role, the content in small pieces, a final chunk with the usage and
+    the structured answer, then `[DONE]`; an error after the stream has begun is an `error` event, then `[DONE]`."""
     yield comp.chunk({"role": "assistant", "content": ""})
-    resp: AskResponse | None = None
-    try:
-        if fixed_reply is None:
-            answered: AskResponse = await run_in_threadpool(answer)
-            resp = answered
-            content = render(answered)
-        else:
-            content = fixed_reply
-    except Exception as err:  # the stream has started: report in-band, as OpenAI does
-        error = {"message": f"the question could not be answered: {err}", "type": "server_error", "param": None}
-        yield f"data: {json.dumps({'error': {**error, 'code': 'internal_error'}})}\n\n"
+    if error is not None or content is None:
+        body = {"message": error or "no reply", "type": "server_error", "param": None, "code": "internal_error"}
+        yield f"data: {json.dumps({'error': body})}\n\n"
         yield "data: [DONE]\n\n"
         return
     for piece in _pieces(content):
@@ -249,12 +297,24 @@ async def _stream(
     yield "data: [DONE]\n\n"
 
 
-_CHAT_BODY = {"requestBody": {"content": {"application/json": {"schema": ChatRequest.model_json_schema()}}}}
+def chat_schemas() -> dict[str, Any]:
+    """The JSON schemas of the chat request and its parts, for the OpenAPI document's components."""
+    schema = ChatRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {"ChatRequest": schema, **defs}
 
 
-@router.post("/chat/completions", openapi_extra=_CHAT_BODY, response_model=None)
-async def chat_completions(request: Request) -> Response:
-    """Answer the last user message (`"stream": true` for server-sent events)."""
+_SSE = {"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}  # one event
+_CHAT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChatRequest"}}},
+    }
+}
+
+
+async def _read_request(request: Request) -> ChatRequest | JSONResponse:
+    """The request body as a `ChatRequest`, or the OpenAI-style error to answer instead."""
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -266,7 +326,26 @@ async def chat_completions(request: Request) -> Response:
     if req.model != MODEL_ID:
         msg = f"The model '{req.model}' does not exist; this service offers '{MODEL_ID}'"
         return openai_error(404, msg, param="model", code="model_not_found")
+    return req
 
+
+@router.post(
+    "/chat/completions",
+    openapi_extra=_CHAT_BODY,
+    response_model=None,
+    responses={
+        200: {
+            "description": "a chat completion; with `stream`, server-sent events (`data:` chunks, then `[DONE]`)",
+            "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": _SSE}},
+        },
+        **_ERRORS,
+    },
+)
+async def chat_completions(request: Request) -> Response:
+    """Answer the last user message (`"stream": true` for server-sent events)."""
+    req = await _read_request(request)
+    if isinstance(req, JSONResponse):
+        return req
     texts = [message_text(m) for m in req.messages]
     comp = _Completion(req, sum(count_tokens(t) for t in texts))
     include_usage = bool(req.stream_options and req.stream_options.include_usage)
@@ -275,34 +354,48 @@ async def chat_completions(request: Request) -> Response:
     reply = bookkeeping_reply(prompt)
     if reply is not None:
         if req.stream:
-            return _sse(_stream(comp, None, include_usage, fixed_reply=reply))
+            return _sse(_stream(comp, reply, None, include_usage))
         return JSONResponse(comp.body(reply, None))
-    if not users:
-        return openai_error(400, "'messages' must include a message with role 'user'", param="messages")
+    question = chat_question(texts[users[-1]]) if users else ""
+    try:
+        check_question(question)
+    except QueryError as err:  # a chat replies to whatever it is sent: say what to ask instead
+        reply = "Ask me a question about the indexed articles." if not question.strip() else f"Your {err}."
+        if req.stream:
+            return _sse(_stream(comp, reply, None, include_usage))
+        return JSONResponse(comp.body(reply, None))
     last = users[-1]
-    try:
-        question = check_question(unwrap_question(texts[last]))
-    except QueryError as err:
-        return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
     memory: AnswerMemory = request.app.state.answer_memory
-    history = to_turns(req.messages[:last], memory)
+    history = recent(to_turns(req.messages[:last], memory))
     pipe = request.app.state.pipeline
+    return await _answer(request, comp, req, lambda: pipe.ask(question, top_k=TOP_K, history=history), last)
 
-    def answer() -> AskResponse:
-        return pipe.ask(question, top_k=TOP_K, history=history)
 
-    def remembered(resp: AskResponse) -> str:
-        content = render_answer(resp)
-        memory.put(content, resp)
-        return content
-
-    if req.stream:
-        return _sse(_stream(comp, answer, include_usage, render=remembered))
+async def _answer(
+    request: Request, comp: _Completion, req: ChatRequest, answer: Callable[[], AskResponse], last: int
+) -> Response:
+    """Answer under the work limiter; the reply as JSON or as a stream, errors in OpenAI's shape."""
+    include_usage = bool(req.stream_options and req.stream_options.include_usage)
+    limiter: WorkLimiter = request.app.state.limiter
     try:
-        resp = await run_in_threadpool(answer)
+        resp = await limiter.run(answer)
+        content = render_answer(resp)
     except QueryError as err:
         return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
-    return JSONResponse(comp.body(remembered(resp), resp))
+    except Busy as busy:
+        request.app.state.metrics.refused.labels(busy.reason).inc()
+        out = openai_error(503, busy.detail, type_="server_error", code="overloaded")
+        out.headers["Retry-After"] = str(busy.retry_after)
+        return out
+    except Exception as err:  # logged; a stream still ends with an error event and [DONE]
+        logging.getLogger("articleqa").exception("chat completion failed")
+        if not req.stream:
+            return openai_error(500, f"the question could not be answered: {type(err).__name__}", "server_error")
+        return _sse(_stream(comp, None, None, include_usage, error=f"the question could not be answered: {err}"))
+    request.app.state.answer_memory.put(content, resp)
+    if req.stream:
+        return _sse(_stream(comp, content, resp, include_usage))
+    return JSONResponse(comp.body(content, resp))
 
 
 def _sse(events: AsyncIterator[str]) -> StreamingResponse:

@@ -9,7 +9,6 @@ pipeline's stages in-process. Writes bench/results.json and prints a Markdown su
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -26,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.common import pct, rss_mb, save_results  # noqa: E402
+
 QUESTIONS = [
     "Which countries are ready to send peacekeepers?",
     "Who is the Belgian Prime Minister?",
@@ -34,18 +35,6 @@ QUESTIONS = [
     "Who won the 2018 World Cup?",
     "What did the Bulgarian parliament adopt?",
 ]
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def stage_times(index_dir: Path, repeats: int) -> dict:
@@ -147,10 +136,7 @@ def main() -> None:
         "stages": stage_times(index_dir, repeats=5),
         "bench_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
     }
-    out = Path(args.output)
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged.update(results)  # other benchmarks keep their own keys in the same file
-    out.write_text(json.dumps(merged, indent=2))
+    save_results(args.output, results)
     s = results["stages"]
     print(f"| warm POST /ask (seed corpus, top_k 5) | p50 {results['ask_http_ms']['p50']} ms, "
           f"p95 {results['ask_http_ms']['p95']} ms over {len(allv)} requests |")  # fmt: skip

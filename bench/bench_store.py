@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.common import rss_mb, save_results  # noqa: E402
 from index.documents import Document  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
 from index.passages import make_passages  # noqa: E402
@@ -48,13 +49,6 @@ def written_bytes() -> int:
         if line.startswith("write_bytes:"):
             return int(line.split()[1])
     return 0
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def squad_documents(path: Path) -> list[Document]:
@@ -254,10 +248,7 @@ def main() -> None:
     results["server_start_at_largest"] = server_start(tmp / "incremental")
     print(f"server: {results['server_start_at_largest']}", flush=True)
     results["dense_search"] = dense_search([int(s) for s in args.search_sizes.split(",")])
-    out = Path(args.output)
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged["store"] = results
-    out.write_text(json.dumps(merged, indent=2))
+    save_results(args.output, results, "store")
     print(json.dumps(results, indent=2))
 
 

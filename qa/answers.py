@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PassageHit(BaseModel):
     """A retrieved passage with its fused retrieval score."""
+
+    model_config = ConfigDict(strict=True)  # `false` is not an offset: what the schema says is what is accepted
 
     id: str
     document_id: str
@@ -25,6 +27,8 @@ class PassageHit(BaseModel):
 
 class Answer(BaseModel):
     """An extractive answer: a span of a document, with the sentence it stands in as `context`."""
+
+    model_config = ConfigDict(strict=True)  # `false` is not an offset: what the schema says is what is accepted
 
     text: str
     score: float = Field(description="calibrated confidence in [0, 1]; comparable across questions")
@@ -44,6 +48,8 @@ Stance = Literal["affirmed", "conditional", "negated"]
 class ListItem(BaseModel):
     """One item of a list answer (e.g. one country), with the spans that support it."""
 
+    model_config = ConfigDict(strict=True)  # `false` is not an offset: what the schema says is what is accepted
+
     name: str
     stance: Stance
     score: float
@@ -53,6 +59,8 @@ class ListItem(BaseModel):
 
 class AskResponse(BaseModel):
     """Everything the service says about one question."""
+
+    model_config = ConfigDict(strict=True)  # `false` is not an offset: what the schema says is what is accepted
 
     question: str
     kind: Literal["single", "list", "none"] = "single"

@@ -25,6 +25,8 @@ from qa.span_reader import SpanReader, bf16_default, shipped_reader_dir
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
+MAX_HISTORY_TURNS = 50  # earlier turns a follow-up is resolved against
+MAX_HISTORY_CHARS = 50_000  # their text, all together
 
 
 class QueryError(ValueError):
@@ -41,6 +43,17 @@ def check_question(question: object, what: str = "question") -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise QueryError(f"{what} is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})")
     return q
+
+
+def check_history(history: Sequence[Turn]) -> Sequence[Turn]:
+    """`history` when it is within `MAX_HISTORY_TURNS` turns and `MAX_HISTORY_CHARS` characters, else a
+    `QueryError` (a follow-up needs the last few turns, not a whole archive)."""
+    if len(history) > MAX_HISTORY_TURNS:
+        raise QueryError(f"history is too long ({len(history)} turns; at most {MAX_HISTORY_TURNS})")
+    chars = sum(len(t.content) for t in history)
+    if chars > MAX_HISTORY_CHARS:
+        raise QueryError(f"history is too long ({chars} characters; at most {MAX_HISTORY_CHARS})")
+    return history
 
 
 def check_top_k(top_k: object) -> int:
@@ -102,7 +115,7 @@ class QAPipeline:
         """Answer `question`; with `history` (earlier turns), a follow-up is first made standalone."""
         question = check_question(question)
         top_k = check_top_k(top_k)
-        follow = resolve_followup(question, history)
+        follow = resolve_followup(question, check_history(history))
         resp: AskResponse | None = None
         if follow.focus is not None:  # "And Sweden?" after a list question: that list's item for Sweden
             base = analyse_question(follow.focus.base)

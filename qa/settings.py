@@ -10,6 +10,10 @@
 | `QA_READER_DIR` | `qa/models/reader` | span reader weights |
 | `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: read under bf16 autocast or not |
 | `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | `qa serve` bind address |
+| `QA_WORKERS` | `1` | `qa serve` worker processes (each loads the models; the store is shared) |
+| `QA_MAX_CONCURRENT` | `1` | questions doing model work at once, per worker (each uses every core) |
+| `QA_MAX_QUEUE` | `4` | questions waiting for a slot, per worker; beyond, `503` with `Retry-After` |
+| `QA_REQUEST_TIMEOUT` | `30` | seconds a question may wait and work before it is answered `503` |
 | `QA_API_KEY` | unset (open) | `Authorization: Bearer KEY` required on every endpoint but `/health` |
 | `QA_CORS_ORIGINS` | unset | comma-separated browser origins allowed to call the API |
 """
@@ -59,6 +63,10 @@ class Settings:
     reader_bf16: bool | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    max_concurrent: int = 1
+    max_queue: int = 4
+    request_timeout: float = 30.0
     api_key: str = ""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
@@ -77,6 +85,10 @@ class Settings:
             reader_bf16=_flag(env.get("QA_READER_BF16")),
             host=env.get("QA_HOST") or "127.0.0.1",
             port=port_n,
+            workers=max(1, _whole(env, "QA_WORKERS", 1)),
+            max_concurrent=max(1, _whole(env, "QA_MAX_CONCURRENT", 1)),
+            max_queue=_whole(env, "QA_MAX_QUEUE", 4),
+            request_timeout=float(max(1, _whole(env, "QA_REQUEST_TIMEOUT", 30))),
             api_key=(env.get("QA_API_KEY") or "").strip(),
             cors_origins=tuple(
                 o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()

@@ -231,12 +231,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["QA_INDEX_DIR"] = str(settings.index_dir)
     os.environ["QA_STORE"] = settings.store
     os.environ["QA_READER"] = settings.reader
-    print(f"loading index and models from {settings.location} ...", file=sys.stderr)
+    workers = args.workers or settings.workers
+    print(f"loading index and models from {settings.location} ({workers} worker(s)) ...", file=sys.stderr)
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port,
-        log_level="warning" if args.quiet else "info",
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="warning" if args.quiet else "info", access_log=False, log_config=_log_config(args.quiet),
     )  # fmt: skip
     return 0
+
+
+def _log_config(quiet: bool) -> dict:
+    """uvicorn's logging, plus the service's JSON access log (one line per request on stderr, off with --quiet)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = json.loads(json.dumps(LOGGING_CONFIG))
+    config["formatters"]["plain"] = {"format": "%(message)s"}
+    config["handlers"]["access_json"] = {
+        "class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr",
+    }  # fmt: skip
+    config["loggers"]["articleqa.access"] = {
+        "handlers": ["access_json"], "level": "WARNING" if quiet else "INFO", "propagate": False,
+    }  # fmt: skip
+    return config
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -296,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None, help="bind address (default: $QA_HOST or 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: $QA_PORT or 8000)")
     s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--workers", type=int, default=0, help="worker processes (default: $QA_WORKERS or 1)")
+    s.add_argument("--quiet", action="store_true", help="no access log")
     _index_arg(s)
     s.set_defaults(func=cmd_serve)
 
