@@ -34,11 +34,17 @@ def ivf_probes(nlist: int) -> int:
 class VectorIndex:
     """Unit vectors by int64 id with inner-product search; exact or IVF (chosen by size at build time)."""
 
-    def __init__(self, dimension: int, index=None) -> None:
+    def __init__(self, dimension: int, index=None, mapped: bool = False) -> None:
         import faiss
 
         self.dimension = dimension
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        # A memory-mapped snapshot (`mapped`) is read-only and shared by every process that maps it (workers
+        # of one server): changes since go to a small in-memory `_delta`, removals from it to `_dead`.
+        self.mapped = mapped
+        self._delta = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)) if mapped else None
+        self._base_ids: set[int] = set(faiss.vector_to_array(index.id_map).tolist()) if mapped else set()
+        self._dead: set[int] = set()
 
     @classmethod
     def build(cls, dimension: int, ids: np.ndarray, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> VectorIndex:
@@ -52,7 +58,7 @@ class VectorIndex:
             quantizer = faiss.IndexFlatIP(dimension)
             ivf = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
             rng = np.random.default_rng(0)
-            sample = vectors[rng.choice(len(vectors), size=min(len(vectors), nlist * 64), replace=False)]
+            sample = vectors[rng.choice(len(vectors), size=min(len(vectors), nlist * 40), replace=False)]
             ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
             ivf.nprobe = ivf_probes(nlist)
             vi = cls(dimension, ivf)
@@ -67,26 +73,71 @@ class VectorIndex:
         return isinstance(self.index, faiss.IndexIVF)
 
     def __len__(self) -> int:
-        return int(self.index.ntotal)
+        if self._delta is None:
+            return int(self.index.ntotal)
+        return int(self.index.ntotal) - len(self._dead) + int(self._delta.ntotal)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under their ids (the caller never adds an id twice)."""
         if len(ids):
-            self.index.add_with_ids(
+            target = self.index if self._delta is None else self._delta
+            target.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64)
             )
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove these ids (unknown ones are ignored)."""
-        if len(ids):
-            self.index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+        if not len(ids):
+            return
+        arr = np.ascontiguousarray(ids, dtype=np.int64)
+        if self._delta is None:
+            self.index.remove_ids(arr)  # type: ignore[arg-type]
+            return
+        self._delta.remove_ids(arr)  # type: ignore[arg-type]
+        self._dead |= self._base_ids.intersection(arr.tolist())
+        if len(self._dead) > max(1000, len(self._base_ids) // 10):
+            self._unmap()  # too many tombstones slow every search: hold it in memory instead
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(id, inner product) of the k nearest vectors, best first."""
         if not len(self) or k <= 0:
             return []
-        scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        q = vector.reshape(1, -1).astype(np.float32)
+        if self._delta is None:
+            scores, ids = self.index.search(q, min(k, len(self)))
+            return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        hits: list[tuple[int, float]] = []
+        if self.index.ntotal:
+            scores, ids = self.index.search(q, min(k + len(self._dead), int(self.index.ntotal)))
+            hits += [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in self._dead]
+        if self._delta.ntotal:
+            scores, ids = self._delta.search(q, min(k, int(self._delta.ntotal)))
+            hits += [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return sorted(hits, key=lambda h: -h[1])[:k]
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live (id, vector) of a mapped index with its changes."""
+        import faiss
+
+        parts = []
+        for index in (self.index, self._delta):
+            if index is None or not index.ntotal:
+                continue
+            ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+            vecs = index.index.reconstruct_n(0, index.ntotal)
+            keep = np.array([int(i) not in self._dead for i in ids], dtype=bool)
+            parts.append((ids[keep], vecs[keep]))
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros((0, self.dimension), np.float32)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _unmap(self) -> None:
+        import faiss
+
+        ids, vecs = self._all()
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        self.index.add_with_ids(vecs, ids)
+        self.mapped, self._delta, self._base_ids, self._dead = False, None, set(), set()
 
     # ---- snapshots (a cache of the derived index) ----------------------------------------------------
     def save(self, directory: Path, seq: int) -> Path:
@@ -95,6 +146,8 @@ class VectorIndex:
 
         final = directory / f"vectors-{seq}.faiss"
         tmp = directory / f".vectors-{seq}.faiss.tmp-{os.getpid()}"
+        if self._delta is not None:
+            self._unmap()  # the snapshot holds the changes too
         faiss.write_index(self.index, str(tmp))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
@@ -112,12 +165,16 @@ class VectorIndex:
         for path, seq in sorted(snapshots(directory), key=lambda x: -x[1]):
             if seq > max_seq:
                 continue  # from another store at this path (rebuilt): not ours
-            try:
-                index = faiss.read_index(str(path))
+            try:  # an exact index is memory-mapped (shared by the workers), an IVF one read into memory
+                index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+                inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else None
+                mapped = isinstance(inner, faiss.IndexFlat)
+                if not mapped:
+                    index = faiss.read_index(str(path))
             except RuntimeError:
                 continue
             if index.d == dimension:
-                return cls(dimension, index), seq
+                return cls(dimension, index, mapped=mapped), seq
         return None
 
 

@@ -310,3 +310,27 @@ def test_a_damaged_format1_index_says_how_to_rebuild(tmp_path: Path, embedder) -
         open_store(d, embedder)
     assert (d / "manifest.json").exists()  # the old index is left as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_a_mapped_snapshot_takes_changes_like_an_index_in_memory(tmp_path: Path) -> None:
+    """Exact snapshots are memory-mapped (shared by a server's workers); changes go beside them."""
+    rng = np.random.default_rng(2)
+    vecs = rng.normal(size=(500, 32)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = np.arange(1, 501, dtype=np.int64)
+    VectorIndex.build(32, ids, vecs).save(tmp_path, 3)
+    mapped, seq = VectorIndex.load_latest(tmp_path, 32, 3) or (None, 0)
+    assert mapped is not None and mapped.mapped and seq == 3
+    memory = VectorIndex.build(32, ids, vecs)
+    extra = rng.normal(size=(5, 32)).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    for vi in (mapped, memory):
+        vi.remove(ids[:50])
+        vi.add(np.arange(1000, 1005, dtype=np.int64), extra)
+        vi.remove(np.array([1002], dtype=np.int64))
+    assert len(mapped) == len(memory) == 454
+    for q in [*vecs[:60:7], *extra]:
+        assert [i for i, _ in mapped.search(q, 10)] == [i for i, _ in memory.search(q, 10)]
+    mapped.save(tmp_path, 8)  # the new snapshot holds the changes
+    back, _ = VectorIndex.load_latest(tmp_path, 32, 8) or (None, 0)
+    assert back is not None and len(back) == 454 and back.search(extra[0], 1)[0][0] == 1000
