@@ -236,18 +236,26 @@ def main() -> None:
     ap.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--search-sizes", default="100000,1000000")
+    ap.add_argument("--parts", default="throughput,incremental,server,search", help="which parts to run")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     emb = Embedder()
     emb.warm_up()
     docs = squad_documents(Path(args.squad))
     tmp = Path(tempfile.mkdtemp(prefix="qa-bench-store-"))
-    results: dict = {}
-    results["throughput"] = throughput(emb, docs, tmp)
-    print(f"throughput: {results['throughput']}", flush=True)
-    results["incremental"] = incremental(emb, docs, tmp, [int(s) for s in args.sizes.split(",")])
-    results["server_start_at_largest"] = server_start(tmp / "incremental")
-    print(f"server: {results['server_start_at_largest']}", flush=True)
-    results["dense_search"] = dense_search([int(s) for s in args.search_sizes.split(",")])
+    out = Path(args.output)
+    results: dict = json.loads(out.read_text()).get("store", {}) if out.exists() else {}  # other parts kept
+    if "throughput" in parts:
+        results["throughput"] = throughput(emb, docs, tmp)
+        print(f"throughput: {results['throughput']}", flush=True)
+    if "incremental" in parts:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        results.setdefault("incremental", {}).update(incremental(emb, docs, tmp, sizes))
+        if "server" in parts:
+            results["server_start_at_largest"] = {"passages": max(sizes), **server_start(tmp / "incremental")}
+            print(f"server: {results['server_start_at_largest']}", flush=True)
+    if "search" in parts:
+        results.setdefault("dense_search", {}).update(dense_search([int(s) for s in args.search_sizes.split(",")]))
     save_results(args.output, results, "store")
     print(json.dumps(results, indent=2))
 

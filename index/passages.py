@@ -99,12 +99,14 @@ def make_passages(
     doc: Document,
     count_tokens: Callable[[str], int],
     settings: SplitterSettings = SplitterSettings(),
+    sentences: list[Span] | None = None,
 ) -> list[Passage]:
     """Pack whole sentences into passages of at most `max_tokens` word pieces, overlapping by whole sentences.
 
     A single sentence longer than the limit becomes a passage of its own: sentences are never cut.
+    `sentences`: the document's `split_sentences`, when already computed.
     """
-    sents = split_sentences(doc.text)
+    sents = split_sentences(doc.text) if sentences is None else sentences
     if not sents:
         return []
     sizes = [count_tokens(doc.text[s:e]) for s, e in sents]

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from index.documents import Document, check_size
 from index.embedder import Embedder
-from index.passages import Passage, SplitterSettings, make_passages
+from index.passages import Passage, SplitterSettings, make_passages, split_sentences
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
     AddProgress,
@@ -200,14 +201,20 @@ class SQLiteStore:
         return held
 
     def _batches(self, docs: list[Document]) -> Iterator[tuple[list[Document], list[Passage]]]:
+        """Documents in groups of about `batch_passages` passages. Sentence splitting (pysbd, Python) runs
+        ahead in a background thread, so it overlaps the embedding of the batch before (torch frees the GIL)."""
         batch: list[Document] = []
         passages: list[Passage] = []
-        for d in docs:
-            batch.append(d)
-            passages += make_passages(d, self.embedder.count_tokens, self.splitter)
-            if len(passages) >= self.batch_passages:
-                yield batch, passages
-                batch, passages = [], []
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            for d, sents in zip(docs, pool.map(lambda doc: split_sentences(doc.text), docs)):
+                batch.append(d)
+                passages += make_passages(d, self.embedder.count_tokens, self.splitter, sentences=sents)
+                if len(passages) >= self.batch_passages:
+                    yield batch, passages
+                    batch, passages = [], []
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # an add that fails stops splitting the rest
         if batch:
             yield batch, passages
 
