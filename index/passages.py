@@ -100,16 +100,18 @@ def make_passages(
     count_tokens: Callable[[str], int],
     settings: SplitterSettings = SplitterSettings(),
     sentences: list[Span] | None = None,
+    sizes: list[int] | None = None,
 ) -> list[Passage]:
     """Pack whole sentences into passages of at most `max_tokens` word pieces, overlapping by whole sentences.
 
     A single sentence longer than the limit becomes a passage of its own: sentences are never cut.
-    `sentences`: the document's `split_sentences`, when already computed.
+    `sentences` and `sizes`: the document's `split_sentences` and their word-piece counts, when already computed.
     """
     sents = split_sentences(doc.text) if sentences is None else sentences
     if not sents:
         return []
-    sizes = [count_tokens(doc.text[s:e]) for s, e in sents]
+    if sizes is None or len(sizes) != len(sents):
+        sizes = [count_tokens(doc.text[s:e]) for s, e in sents]
     out: list[Passage] = []
     i = 0
     while i < len(sents):

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -205,11 +205,17 @@ class SQLiteStore:
         ahead in a background thread, so it overlaps the embedding of the batch before (torch frees the GIL)."""
         batch: list[Document] = []
         passages: list[Passage] = []
+        count = self._sentence_counter()
+
+        def split(doc: Document) -> tuple[list[tuple[int, int]], list[int]]:
+            sents = split_sentences(doc.text)
+            return sents, count([doc.text[s:e] for s, e in sents])
+
         pool = ThreadPoolExecutor(max_workers=1)
         try:
-            for d, sents in zip(docs, pool.map(lambda doc: split_sentences(doc.text), docs)):
+            for d, (sents, sizes) in zip(docs, pool.map(split, docs)):
                 batch.append(d)
-                passages += make_passages(d, self.embedder.count_tokens, self.splitter, sentences=sents)
+                passages += make_passages(d, self.embedder.count_tokens, self.splitter, sents, sizes)
                 if len(passages) >= self.batch_passages:
                     yield batch, passages
                     batch, passages = [], []
@@ -217,6 +223,19 @@ class SQLiteStore:
             pool.shutdown(wait=False, cancel_futures=True)  # an add that fails stops splitting the rest
         if batch:
             yield batch, passages
+
+    def _sentence_counter(self) -> Callable[[list[str]], list[int]]:
+        """Word-piece counts of a document's sentences in one call, from a tokenizer of the splitting thread's
+        own (the embedder's is busy embedding; one Rust tokenizer must not serve two threads at once)."""
+        path = Path(self.embedder.model_path) / "tokenizer.json"
+        if not path.is_file():
+            return lambda texts: [self.embedder.count_tokens(t) for t in texts]
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path))
+        tok.no_truncation()
+        tok.no_padding()
+        return lambda texts: [len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False)] if texts else []
 
     def _commit(self, docs: list[Document], passages: list[Passage], vecs: np.ndarray, result: AddResult) -> None:
         """Write one batch in one transaction; a document another writer added meanwhile is skipped."""
