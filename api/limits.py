@@ -94,8 +94,13 @@ class WorkLimiter:
         self.waiting = 0
         self._free = asyncio.Semaphore(self.slots)
 
-    def _retry_after(self) -> int:
+    def retry_after(self) -> int:
+        """Seconds to suggest in Retry-After: about one per queued question per slot."""
         return max(1, math.ceil((self.active + self.waiting) / self.slots))
+
+    def full(self) -> bool:
+        """True when a question arriving now would be refused."""
+        return self.active + self.waiting >= self.slots + self.queue
 
     async def run(self, fn: Callable[[], T]) -> T:
         """Run `fn` in a worker thread once a slot is free; `Busy` when refused or out of time."""
@@ -104,7 +109,7 @@ class WorkLimiter:
         if self.active + self.waiting >= self.slots + self.queue:  # counted before any await: no race
             raise Busy(
                 f"the service is busy ({self.active} questions in progress, {self.waiting} waiting); retry shortly",
-                self._retry_after(),
+                self.retry_after(),
                 "queue_full",
             )
         self.waiting += 1
@@ -113,7 +118,7 @@ class WorkLimiter:
         except TimeoutError:
             raise Busy(
                 f"the service is busy: no slot became free within {self.time_limit:g} s; retry shortly",
-                self._retry_after(),
+                self.retry_after(),
                 "queue_timeout",
             ) from None
         finally:
@@ -131,7 +136,7 @@ class WorkLimiter:
         except TimeoutError:
             task.add_done_callback(_consume)  # its result or error is no longer wanted
             raise Busy(
-                f"the question took longer than the {self.time_limit:g} s limit", self._retry_after(), "time_limit"
+                f"the question took longer than the {self.time_limit:g} s limit", self.retry_after(), "time_limit"
             ) from None
 
 

@@ -374,28 +374,61 @@ async def chat_completions(request: Request) -> Response:
 async def _answer(
     request: Request, comp: _Completion, req: ChatRequest, answer: Callable[[], AskResponse], last: int
 ) -> Response:
-    """Answer under the work limiter; the reply as JSON or as a stream, errors in OpenAI's shape."""
+    """Answer under the work limiter; the reply as JSON or as a stream, errors in OpenAI's shape. A stream is
+    refused with 503 before its first byte when the service is full; it then starts at once and the answer's
+    pieces follow when it is ready (a failure after the start is an error event, then `[DONE]`)."""
     include_usage = bool(req.stream_options and req.stream_options.include_usage)
     limiter: WorkLimiter = request.app.state.limiter
+    memory: AnswerMemory = request.app.state.answer_memory
+    if req.stream:
+        if limiter.full():
+            return _overloaded(request, Busy("the service is busy; retry shortly", limiter.retry_after(), "queue_full"))
+        return _sse(_stream_answer(comp, limiter, answer, memory, include_usage))
     try:
         resp = await limiter.run(answer)
         content = render_answer(resp)
     except QueryError as err:
         return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
     except Busy as busy:
-        request.app.state.metrics.refused.labels(busy.reason).inc()
-        out = openai_error(503, busy.detail, type_="server_error", code="overloaded")
-        out.headers["Retry-After"] = str(busy.retry_after)
-        return out
-    except Exception as err:  # logged; a stream still ends with an error event and [DONE]
+        return _overloaded(request, busy)
+    except Exception as err:  # logged
         logging.getLogger("articleqa").exception("chat completion failed")
-        if not req.stream:
-            return openai_error(500, f"the question could not be answered: {type(err).__name__}", "server_error")
-        return _sse(_stream(comp, None, None, include_usage, error=f"the question could not be answered: {err}"))
-    request.app.state.answer_memory.put(content, resp)
-    if req.stream:
-        return _sse(_stream(comp, content, resp, include_usage))
+        return openai_error(500, f"the question could not be answered: {type(err).__name__}", "server_error")
+    memory.put(content, resp)
     return JSONResponse(comp.body(content, resp))
+
+
+def _overloaded(request: Request, busy: Busy) -> JSONResponse:
+    request.app.state.metrics.refused.labels(busy.reason).inc()
+    out = openai_error(503, busy.detail, type_="server_error", code="overloaded")
+    out.headers["Retry-After"] = str(busy.retry_after)
+    return out
+
+
+async def _stream_answer(
+    comp: _Completion,
+    limiter: WorkLimiter,
+    answer: Callable[[], AskResponse],
+    memory: AnswerMemory,
+    include_usage: bool,
+) -> AsyncIterator[str]:
+    """The role chunk at once, then the answer's stream (or an error event) when the answer is ready."""
+    yield comp.chunk({"role": "assistant", "content": ""})
+    try:
+        resp = await limiter.run(answer)
+        content = render_answer(resp)
+    except Exception as err:  # Busy, a rejected question or a failure: in-band, as OpenAI does
+        if not isinstance(err, QueryError | Busy):
+            logging.getLogger("articleqa").exception("chat completion failed")
+        events = _stream(comp, None, None, include_usage, error=f"the question could not be answered: {err}")
+    else:
+        memory.put(content, resp)
+        events = _stream(comp, content, resp, include_usage)
+    first = True
+    async for event in events:
+        if not first:  # the role chunk went out already
+            yield event
+        first = False
 
 
 def _sse(events: AsyncIterator[str]) -> StreamingResponse:

@@ -126,15 +126,17 @@ class SQLiteStore:
                 self._check_compatible(dict(conn.execute("SELECT key, value FROM meta").fetchall()))
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
-            with self._write(conn):
-                want = {
-                    "format_version": str(FORMAT_VERSION),
-                    "embedding_model": self.embedder.name,
-                    "splitter": json.dumps(asdict(splitter), sort_keys=True),
-                    "created": str(time.time()),
-                }
-                conn.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", list(want.items()))
+            want = {
+                "format_version": str(FORMAT_VERSION),
+                "embedding_model": self.embedder.name,
+                "splitter": json.dumps(asdict(splitter), sort_keys=True),
+                "created": str(time.time()),
+            }
+            rows = ", ".join(f"({_literal(k)}, {_literal(v)})" for k, v in want.items())
+            # tables and settings in ONE transaction: a process opening the index meanwhile sees both or neither
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{SCHEMA}\nINSERT OR IGNORE INTO meta(key, value) VALUES {rows};\nCOMMIT;"
+            )
         except sqlite3.DatabaseError as err:
             raise IndexStoreError(
                 f"index at {self.directory} is damaged ({err}); rebuild it with: qa index --rebuild"
@@ -525,6 +527,11 @@ class SQLiteStore:
 def _chunks(items: list, size: int = _MAX_PARAMS) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def is_sqlite_index(directory: str | Path) -> bool:
