@@ -84,6 +84,8 @@ class Health(BaseModel):
     ready: bool
     documents: int | None = None
     passages: int | None = None
+    reader_backend: str | None = Field(default=None, description="`torch` or `onnx`: what the reader runs on")
+    embedder_backend: str | None = Field(default=None, description="`torch` or `onnx`: what the embedder runs on")
 
 
 _NOUNS = {"q": "query", "question": "question", "text": "text"}
@@ -115,7 +117,9 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if "pipe" not in state:
-            state["pipe"] = await run_in_threadpool(QAPipeline.open, settings)
+            pipe = await run_in_threadpool(QAPipeline.open, settings)
+            await run_in_threadpool(pipe.warm_up)  # a server is ready when every model a question may need is
+            state["pipe"] = pipe
         app.state.pipeline = state["pipe"]
         yield
 
@@ -233,7 +237,15 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) 
         ):
             return Health(status="ok", ready=True)
         stats = state["pipe"].stats()
-        return Health(status="ok", ready=True, documents=stats.documents, passages=stats.passages)
+        backends = state["pipe"].backends()
+        return Health(
+            status="ok",
+            ready=True,
+            documents=stats.documents,
+            passages=stats.passages,
+            reader_backend=backends.get("reader"),
+            embedder_backend=backends.get("embedder"),
+        )
 
     @app.post("/ask", response_model=AskResponse, responses=errors(422, 503))
     async def ask(req: AskRequest) -> AskResponse:

@@ -53,6 +53,7 @@ def render_answer(resp: AskResponse) -> str:
     blocks: list[str] = []
     if cited.read_as:
         blocks.append(f"_Read as: {cited.read_as}_")
+    blocks += [f"_Note: {note}_" for note in cited.notes]
     if cited.is_list:
         blocks += _list_lines(cited)
     elif cited.answers:

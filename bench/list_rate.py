@@ -1,14 +1,21 @@
 """How often single-answer questions come back as lists (the false-list rate), each read with its gold paragraph.
 
-Usage: python bench/list_rate.py FILE [N]   (a seeded sample of N questions of a SQuAD-format file; default 600)
-Prints the share answered as a list, the share routed to the list path by the question's form, and examples.
+Usage: python bench/list_rate.py FILE [FILE ...] [--n N] [--output JSON]
+(a seeded sample of N questions of each SQuAD-format file; default 600).
+
+For each file: the share answered as a list; the share of those whose gold answer itself coordinates several
+things ("wheat and barley": a list of two is then the same answer); the false-list rate proper (a list where
+every gold answer is one thing); and the share routed to the list path by the question's form alone.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
-import sys
+import re
 import tempfile
+from pathlib import Path
 
 from index.backends import open_store
 from index.documents import Document
@@ -19,32 +26,71 @@ from qa.pipeline import QAPipeline, make_reader
 from qa.retriever import Retrieved
 from qa.settings import Settings
 
+_COORDINATED = re.compile(r"(?:^|[\s,])(?:and|or|&)\s|,.*,", re.I)
 
-def main() -> None:
-    """Answer each sampled question over its own paragraph, as `POST /ask` routes it, and count the lists."""
-    path, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 600
+
+def gold_is_several(answers: tuple[str, ...] | list[str]) -> bool:
+    """True when a gold answer itself names several things ("wheat and barley", "A, B, C")."""
+    return any(_COORDINATED.search(a) for a in answers)
+
+
+def rate(path: str, n: int, emb: Embedder, settings: Settings) -> dict:
+    """The figures of one file (a seeded sample of `n` questions)."""
     qs = load_squad(path)
     qs = random.Random(1).sample(qs, min(n, len(qs)))
-    emb = Embedder()
     store = open_store(tempfile.mkdtemp(prefix="qa-list-rate-"), emb)
     docs = {q.context: Document(text=q.context, title=q.title) for q in qs}
     store.add(list(docs.values()))
-    reader = make_reader("", emb, Settings.from_env())
+    reader = make_reader("", emb, settings)
     reader.warm_up()
     pipe = QAPipeline(store, emb, reader)
-    lists, by_form, examples = 0, 0, []
+    lists = several = by_form = 0
+    examples = []
     for q in qs:
         hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
         resp = pipe.answer_passages(q.question, 5, hits=hits)
         by_form += analyse_question(q.question).is_list
         if resp.kind == "list":
             lists += 1
-            if len(examples) < 8:
-                examples.append((q.question, [i.name for i in resp.items], q.answers[0]))
-    print(f"{path}: {len(qs)} questions; answered as a list {100 * lists / len(qs):.2f}%, "
-          f"routed to lists by form {100 * by_form / len(qs):.2f}%")  # fmt: skip
-    for e in examples:
-        print("  ", e)
+            if gold_is_several(q.answers):
+                several += 1
+            elif len(examples) < 8:
+                examples.append([q.question, [i.name for i in resp.items], q.answers[0]])
+    store.close()
+    total = max(1, len(qs))
+    return {
+        "file": path,
+        "questions": len(qs),
+        "answered_as_list": round(100 * lists / total, 2),
+        "gold_names_several": several,
+        "false_list_rate": round(100 * (lists - several) / total, 2),
+        "routed_by_form": round(100 * by_form / total, 2),
+        "examples": examples,
+    }
+
+
+def main() -> None:
+    """Answer each sampled question over its own paragraph, as `POST /ask` routes it, and count the lists."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--output", type=Path)
+    args = ap.parse_args()
+    emb = Embedder()
+    settings = Settings.from_env()
+    results = []
+    for path in args.files:
+        r = rate(path, args.n, emb, settings)
+        results.append(r)
+        print(
+            f"{path}: {r['questions']} questions; answered as a list {r['answered_as_list']:.2f}% "
+            f"({r['gold_names_several']} with a gold answer naming several); false lists {r['false_list_rate']:.2f}%; "
+            f"routed by form {r['routed_by_form']:.2f}%"
+        )
+        for e in r["examples"]:
+            print("  ", e)
+    if args.output:
+        args.output.write_text(json.dumps({"n": args.n, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

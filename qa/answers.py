@@ -70,6 +70,10 @@ class AskResponse(BaseModel):
         default_factory=list, description="items named in the evidence but not answering the question"
     )
     passages: list[PassageHit]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what the service had to change to answer, e.g. a question cut to the length its models read",
+    )
     rewritten_question: str | None = Field(
         default=None, description="the standalone question a follow-up was rewritten into"
     )

@@ -36,6 +36,7 @@ class CitedResponse:
 
     kind: str
     read_as: str | None
+    notes: list[str] = field(default_factory=list)
     answers: list[CitedAnswer] = field(default_factory=list)  # best first
     items: list[CitedItem] = field(default_factory=list)  # grouped by stance
     excluded: list[CitedItem] = field(default_factory=list)
@@ -64,7 +65,7 @@ def cite(resp: AskResponse, max_other_answers: int | None = None, refs_per_item:
     """Lay out `resp` with numbered citations; `max_other_answers` caps the answers after the best one
     (distinct texts only), `refs_per_item` the evidence sentences cited for each list item."""
     numbers = _Numbering()
-    out = CitedResponse(kind=resp.kind, read_as=resp.rewritten_question)
+    out = CitedResponse(kind=resp.kind, read_as=resp.rewritten_question, notes=list(resp.notes))
     if resp.kind == "list" and (resp.items or resp.excluded):
         grouped = sorted(resp.items, key=lambda i: STANCE_GROUPS.index(i.stance))
         out.items = [CitedItem(i, [numbers.cite(e) for e in i.evidence[:refs_per_item]]) for i in grouped]

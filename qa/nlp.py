@@ -25,7 +25,7 @@ def nlp() -> Language:
     global _nlp
     with _lock:
         if _nlp is None:
-            import spacy
+            spacy = _import_spacy()
 
             last: Exception | None = None
             for name in MODEL_PACKAGES:
@@ -37,6 +37,24 @@ def nlp() -> Language:
             if _nlp is None:
                 raise RuntimeError(f"no spaCy English model installed ({', '.join(MODEL_PACKAGES)}): {last}")
     return _nlp
+
+
+def _import_spacy():
+    """`import spacy`, keeping torch out when nothing has imported it yet: thinc imports torch when it is
+    installed (over a second), though the small English pipeline never runs on it. With the ONNX backends
+    the question path then never loads torch at all; a later `import torch` works as usual."""
+    import sys
+
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError meanwhile
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy
 
 
 @lru_cache(maxsize=4096)

@@ -11,20 +11,22 @@ from collections.abc import Iterable, Sequence
 
 from index.backends import open_or_build
 from index.documents import Document
-from index.embedder import Embedder
+from index.embedder import MAX_WORD_PIECES, Embedder
 from index.passages import Passage
 from index.store import AddResult, DocumentSummary, ProgressFn, Store, StoreStats
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
+from qa.nlp import nlp
 from qa.reader import Reader, SentenceReader
 from qa.retriever import HybridRetriever, Retrieved
 from qa.settings import Settings
-from qa.span_reader import SpanReader, bf16_default, shipped_reader_dir
+from qa.span_reader import BACKENDS_RECORD, SpanReader, shipped_reader_dir
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
+EVIDENCE_ANSWERS = 20  # answers read for a single-form question: enough to see a list in them
 MAX_HISTORY_TURNS = 50  # earlier turns a follow-up is resolved against
 MAX_HISTORY_CHARS = 50_000  # their text, all together
 
@@ -69,11 +71,27 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
     name = name or settings.reader or "auto"
     weights = shipped_reader_dir(settings.reader_dir)
     if name == "span" or (name == "auto" and weights is not None):
-        bf16 = bf16_default() if settings.reader_bf16 is None else settings.reader_bf16
-        return SpanReader(settings.reader_dir, bf16=bf16)
+        return SpanReader(
+            settings.reader_dir,
+            bf16=settings.reader_bf16,
+            backend=settings.reader_backend,
+            onnx_cache=settings.onnx_cache,
+            threads=settings.onnx_threads,
+        )
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)
     raise QueryError(f"unknown reader {name!r} (choose span, sentence or auto)")
+
+
+def make_embedder(settings: Settings | None = None) -> Embedder:
+    """The embedder on the backend `settings` asks for (`auto`: by the backend record beside the reader weights)."""
+    settings = settings or Settings()
+    return Embedder(
+        backend=settings.embedder_backend,
+        onnx_cache=settings.onnx_cache,
+        threads=settings.onnx_threads,
+        record=settings.reader_dir / BACKENDS_RECORD,
+    )
 
 
 class QAPipeline:
@@ -96,13 +114,20 @@ class QAPipeline:
     ) -> QAPipeline:
         """Open the index of `settings` (building it from the seed corpus on first use) and load the models."""
         settings = settings or Settings()
-        embedder = embedder or Embedder()
+        embedder = embedder or make_embedder(settings)
         store = open_or_build(
             settings.location, embedder, lambda: [settings.seeds_dir], progress, settings.max_document_chars
         )
         r = reader if isinstance(reader, Reader) else make_reader(reader or "", embedder, settings)
         r.warm_up()
         return cls(store, embedder, r)
+
+    def warm_up(self) -> None:
+        """Load everything a question may need, the parser of list questions included (a one-shot `qa ask`
+        loads the parser only when its question needs it)."""
+        self.reader.warm_up()
+        self.embedder.warm_up()
+        nlp()
 
     # ---- the surface the API and the CLI use ------------------------------------------------------
     def search(self, query: str, top_k: int = 5) -> list[PassageHit]:
@@ -124,9 +149,22 @@ class QAPipeline:
         if resp is None:
             resp = self.answer_passages(follow.standalone, top_k)
         resp.question = question
+        resp.notes = self.question_notes(follow.standalone)
         if follow.standalone != question:
             resp.rewritten_question = follow.standalone
         return resp
+
+    def question_notes(self, question: str) -> list[str]:
+        """Notes for a question longer than the models read: the embedder's and the reader's windows."""
+        notes = []
+        room = MAX_WORD_PIECES - 2  # [CLS] and [SEP]
+        n = self.embedder.count_tokens(question)
+        if n > room:
+            notes.append(f"the question is {n} word pieces long: retrieval read its first {room}")
+        note = self.reader.question_note(question)
+        if note:
+            notes.append(note)
+        return notes
 
     def answer_passages(self, question: str, top_k: int = 5, hits: list[Retrieved] | None = None) -> AskResponse:
         """A standalone question routed once (list or single answer) and answered from `hits`, or from the
@@ -136,14 +174,9 @@ class QAPipeline:
             return self.lists.answer(question, top_k, info, hits=hits)
         if hits is None:
             hits = self.retriever.retrieve(question, top_k)
-        answers = self.reader.read(question, hits, top_k=top_k)
-        resp = AskResponse(
-            question=question,
-            kind="single" if answers else "none",
-            answers=answers,
-            passages=[r.to_hit() for r in hits],
-        )
-        return self.lists.split_single(resp, question, hits, info)
+        # below the threshold too: a list needs the answers beside the best one (`from_evidence` serves the rest)
+        answers = self.reader.read(question, hits, top_k=max(top_k, EVIDENCE_ANSWERS), threshold=0.0)
+        return self.lists.from_evidence(question, info, answers, hits, top_k)
 
     def documents(self, offset: int = 0, limit: int | None = None) -> list[DocumentSummary]:
         """Indexed documents in the order they were added, without their text."""
@@ -156,6 +189,13 @@ class QAPipeline:
     def passages_of(self, doc_id: str) -> list[Passage]:
         """The passages of one document, in text order."""
         return self.store.document_passages(doc_id)
+
+    def backends(self) -> dict[str, str | None]:
+        """What the loaded models run on (`torch` or `onnx`; None for a part that has no choice)."""
+        return {
+            "reader": getattr(self.reader, "active_backend", None),
+            "embedder": self.embedder.active_backend,
+        }
 
     def stats(self) -> StoreStats:
         """How many documents and passages the index holds."""

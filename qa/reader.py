@@ -33,6 +33,10 @@ class Reader(Protocol):
         """Up to `top_k` answers from `passages`, best first, scored at least `threshold` (default: the
         reader's own); an empty list means 'no answer'."""
 
+    def question_note(self, question: str) -> str | None:
+        """A note for the response when the reader reads only part of `question` (it is longer than the
+        reader's window allows); None when it reads all of it."""
+
 
 def sentence_of(passage: Passage, start: int, end: int) -> tuple[int, int]:
     """Document offsets of the passage sentence(s) covering `[start, end)`."""
@@ -96,6 +100,10 @@ class SentenceReader:
     def warm_up(self) -> None:
         """Load the embedding model now."""
         self.embedder.warm_up()
+
+    def question_note(self, question: str) -> str | None:
+        """None: this reader reads what the embedder reads, and the pipeline notes a question the embedder cuts."""
+        return None
 
     def read(
         self, question: str, passages: Sequence[Retrieved], top_k: int = 5, threshold: float | None = None

@@ -8,7 +8,11 @@
 | `QA_SEEDS_DIR` | `seeds/` of this checkout | corpus indexed on first use |
 | `QA_READER` | `auto` | `span`, `sentence` or `auto` (span when its weights are present) |
 | `QA_READER_DIR` | `qa/models/reader` | span reader weights |
-| `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: read under bf16 autocast or not |
+| `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: bf16 autocast or not (PyTorch backend) |
+| `QA_READER_BACKEND` | `auto` | `torch`, `onnx` (int8 ONNX Runtime) or `auto`: ONNX if `backends.json` says it wins |
+| `QA_EMBEDDER_BACKEND` | `auto` | the same for the embedder (`backends.json` beside the reader weights) |
+| `QA_ONNX_CACHE` | `~/.cache/articleqa/onnx` | int8 ONNX exports, built on first use (a folder per weights hash) |
+| `QA_ONNX_THREADS` | `0`: all cores | ONNX Runtime intra-op threads |
 | `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | `qa serve` bind address |
 | `QA_WORKERS` | `1` | `qa serve` worker processes (each loads the models; the store is shared) |
 | `QA_MAX_CONCURRENT` | `1` | questions doing model work at once, per worker (each uses every core) |
@@ -25,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from index.onnx_models import DEFAULT_CACHE, check_backend
 from index.store import DEFAULT_MAX_DOCUMENT_CHARS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +66,10 @@ class Settings:
     reader: str = "auto"
     reader_dir: Path = DEFAULT_READER_DIR
     reader_bf16: bool | None = None
+    reader_backend: str = "auto"
+    embedder_backend: str = "auto"
+    onnx_cache: Path = DEFAULT_CACHE
+    onnx_threads: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -83,6 +92,10 @@ class Settings:
             reader=(env.get("QA_READER") or "auto").strip(),
             reader_dir=Path(env.get("QA_READER_DIR") or DEFAULT_READER_DIR),
             reader_bf16=_flag(env.get("QA_READER_BF16")),
+            reader_backend=check_backend(env.get("QA_READER_BACKEND") or "auto", "QA_READER_BACKEND"),
+            embedder_backend=check_backend(env.get("QA_EMBEDDER_BACKEND") or "auto", "QA_EMBEDDER_BACKEND"),
+            onnx_cache=Path(env.get("QA_ONNX_CACHE") or DEFAULT_CACHE).expanduser(),
+            onnx_threads=_whole(env, "QA_ONNX_THREADS", 0),
             host=env.get("QA_HOST") or "127.0.0.1",
             port=port_n,
             workers=max(1, _whole(env, "QA_WORKERS", 1)),

@@ -4,6 +4,12 @@ Each (question, passage) pair is read in overlapping windows of word pieces; eve
 scored by start+end logits, and its [CLS] position gives a no-answer logit. A logistic calibration fitted
 on held-out SQuAD articles (`calibration.json` beside the weights) turns (span logit, no-answer logit)
 into a probability that the span is right, so scores compare across windows, passages and questions.
+
+Two backends compute the logits: PyTorch (the reference; bf16 autocast on CPUs with native bf16) and ONNX
+Runtime with the weights quantised to int8 (`qa.onnx_reader`, no torch import at all). `backend="auto"` takes
+ONNX only when the backend record beside the weights (`backends.json`, written by `bench/bench_backends.py`)
+shows it as accurate and faster for these very weights. Both backends make the same windows and share one
+span decoder (`window_candidates`, `best_spans`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
+from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
 from qa.reader import make_answer
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
@@ -28,8 +36,10 @@ from qa.text import normalize_answer
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
 CALIBRATION = "calibration.json"
+BACKENDS_RECORD = "backends.json"  # measured accuracy and speed of each backend: what `auto` goes by
 
 
 def shipped_reader_dir(directory: Path | None = None) -> Path | None:
@@ -81,13 +91,22 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
-    def load(cls, model_dir: Path) -> Calibration:
-        """The calibration saved beside the weights in `model_dir`; the defaults when there is none."""
-        f = model_dir / CALIBRATION
+    def load(cls, model_dir: Path, backend: str = "torch") -> Calibration:
+        """The calibration saved beside the weights in `model_dir` for `backend` (int8 ONNX logits differ a
+        little from PyTorch's, so ONNX has its own when `calibration_file` of it exists); the defaults when
+        there is none."""
+        f = model_dir / calibration_file(backend)
+        if not f.exists():
+            f = model_dir / CALIBRATION
         if not f.exists():
             return cls()
         d = json.loads(f.read_text())
         return cls(**{k: float(d[k]) for k in ("w_span", "w_null", "bias", "threshold", "w_search") if k in d})
+
+
+def calibration_file(backend: str) -> str:
+    """The file name of a backend's calibration: `calibration.json` (PyTorch) or `calibration-onnx.json`."""
+    return CALIBRATION if backend == "torch" else f"calibration-{backend}.json"
 
 
 def is_search_style(question: str) -> bool:
@@ -116,6 +135,22 @@ def best_spans(
     ]
     spans.sort(key=lambda t: -t[2])
     return spans[:n_best]
+
+
+def window_candidates(
+    windows: Windows, i: int, starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int, n_best: int
+) -> list[SpanCandidate]:
+    """The best spans of window `i` (inside its text part) from its start/end logits, with character offsets
+    into the window's text; none when the window holds no text."""
+    ctx = [t for t, s in enumerate(windows.sequence_ids[i]) if s == 1]
+    if not ctx:
+        return []
+    offsets = windows.offsets[i]
+    null = float(starts[0] + ends[0])
+    return [
+        SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null)
+        for s_tok, e_tok, logit in best_spans(starts, ends, range(ctx[0], ctx[-1] + 1), max_answer_tokens, n_best)
+    ]
 
 
 def question_room(max_length: int, stride: int) -> int:
@@ -151,18 +186,10 @@ def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], ma
 
 
 def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
-    """Right-pad windows of word pieces into (ids, token types, attention mask) tensors."""
+    """Right-pad windows of word pieces into (ids, token types, attention mask) tensors (`pad_arrays`, as torch)."""
     import torch
 
-    width = max(len(x) for x in input_ids)
-    ids = torch.zeros((len(input_ids), width), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for r, (x, t) in enumerate(zip(input_ids, token_type_ids)):
-        ids[r, : len(x)] = torch.tensor(x)
-        types[r, : len(t)] = torch.tensor(t)
-        mask[r, : len(x)] = 1
-    return ids, types, mask
+    return tuple(torch.from_numpy(a) for a in pad_arrays(input_ids, token_type_ids))
 
 
 def merge_answers(answers: list[Answer]) -> list[Answer]:
@@ -185,7 +212,11 @@ def merge_answers(answers: list[Answer]) -> list[Answer]:
 
 
 class SpanReader:
-    """Reads passages with the shipped span model; `read` returns calibrated, merged answers."""
+    """Reads passages with the shipped span model; `read` returns calibrated, merged answers.
+
+    `backend` is `torch`, `onnx` (int8 ONNX Runtime, exported into `onnx_cache` on first use) or `auto` (ONNX
+    when the backend record `record`, default `backends.json` beside the weights, says it wins for them).
+    """
 
     def __init__(
         self,
@@ -197,6 +228,10 @@ class SpanReader:
         batch_size: int = 32,
         spans_per_window: int = 3,
         bf16: bool | None = None,
+        backend: str = "torch",
+        onnx_cache: str | Path | None = None,
+        threads: int = 0,
+        record: Path | None = None,
     ) -> None:
         d = Path(model_dir) if model_dir else shipped_reader_dir()
         if d is None:
@@ -207,62 +242,111 @@ class SpanReader:
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
         self.spans_per_window = spans_per_window
-        self.calibration = Calibration.load(d)
+        self.calibration = Calibration.load(d)  # PyTorch's until `warm_up` knows the backend
+        self._fixed_threshold = threshold
         self.threshold = self.calibration.threshold if threshold is None else threshold
-        self.bf16 = bf16_default() if bf16 is None else bf16
+        self.bf16 = bf16  # None: decided when the PyTorch model loads (native bf16 or not)
+        self.backend = check_backend(backend, "reader backend")
+        self.onnx_cache = onnx_cache
+        self.threads = threads
+        self.record = record if record is not None else d / BACKENDS_RECORD
+        self.active_backend: str | None = None  # `torch` or `onnx` once loaded
         self._model: PreTrainedModel | None = None
         self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._onnx: OnnxSpanModel | None = None
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Load the tokenizer and model (once, thread-safe) before the first question needs them."""
+        """Load the tokenizer and model of the chosen backend (once, thread-safe) before the first question."""
         with self._lock:
-            if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                import torch
-                from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-                from transformers.utils import logging as tlog
+            if self.active_backend is None:
+                if self._model is not None:  # a PyTorch model handed in from outside
+                    self.bf16 = bf16_default() if self.bf16 is None else self.bf16
+                    self.active_backend = "torch"
+                    return
+                choice, self._onnx = load_backend(
+                    self.backend,
+                    "reader",
+                    self.model_dir,
+                    self.record,
+                    lambda key: OnnxSpanModel(self.model_dir, self.onnx_cache, self.threads, key),
+                )
+                if choice == "torch":
+                    self._load_torch()
+                self.calibration = Calibration.load(self.model_dir, choice)
+                if self._fixed_threshold is None:
+                    self.threshold = self.calibration.threshold
+                self.active_backend = choice
 
-                tlog.set_verbosity_error()
-                self._tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-                model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, dtype=torch.float32)
-                model.eval()
-                self._model = model
+    def _load_torch(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers.utils import logging as tlog
+
+        tlog.set_verbosity_error()
+        if self.bf16 is None:
+            self.bf16 = bf16_default()
+        self._tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+        model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, dtype=torch.float32)
+        model.eval()
+        self._model = model
+
+    def question_note(self, question: str) -> str | None:
+        """A note when `question` has more word pieces than a window leaves it (`question_room`): the reader
+        then reads its first pieces only; None when it fits."""
+        self.warm_up()
+        room = question_room(self.max_length, self.stride)
+        if self._onnx is not None:
+            n = self._onnx.tokenizer.count(question)
+        else:
+            assert self._tokenizer is not None  # warm_up() loaded it
+            n = len(self._tokenizer(question, add_special_tokens=False)["input_ids"])
+        if n <= room:
+            return None
+        return f"the question is {n} word pieces long: the reader read its first {room}"
 
     # ---- raw reading ----------------------------------------------------------------------------
-    def predict(self, pairs: Sequence[tuple[str, str]], n_best: int | None = None) -> list[list[SpanCandidate]]:
-        """For each (question, text): candidate spans over all its windows, best span logit first."""
+    def windows(self, questions: Sequence[str], texts: Sequence[str]) -> Windows:
+        """The windows the loaded backend reads for each (question, text) pair (the same for both backends)."""
+        self.warm_up()
+        if self._onnx is not None:
+            room = question_room(self.max_length, self.stride)
+            return self._onnx.tokenizer.windows(questions, texts, self.max_length, self.stride, room)
+        assert self._tokenizer is not None  # warm_up() loaded it
+        enc = encode_windows(self._tokenizer, questions, texts, self.max_length, self.stride)
+        return Windows.from_batch_encoding(enc)
+
+    def _logits(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits (float32 arrays) of padded windows from the loaded backend."""
+        if self._onnx is not None:
+            return self._onnx.logits(ids, types, mask)
         import torch
 
-        self.warm_up()
-        model, tokenizer = self._model, self._tokenizer
-        assert model is not None and tokenizer is not None  # warm_up() loaded both
+        assert self._model is not None  # warm_up() loaded it
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16)):
+            res = self._model(
+                input_ids=torch.from_numpy(ids),
+                token_type_ids=torch.from_numpy(types),
+                attention_mask=torch.from_numpy(mask),
+            )
+        return res.start_logits.float().numpy(), res.end_logits.float().numpy()
+
+    def predict(self, pairs: Sequence[tuple[str, str]], n_best: int | None = None) -> list[list[SpanCandidate]]:
+        """For each (question, text): candidate spans over all its windows, best span logit first."""
         n_best = n_best or self.spans_per_window
         out: list[list[SpanCandidate]] = [[] for _ in pairs]
         if not pairs:
             return out
-        enc = encode_windows(tokenizer, [q for q, _ in pairs], [t for _, t in pairs], self.max_length, self.stride)
-        n = len(enc["input_ids"])
-        order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
-        for lo in range(0, n, self.batch_size):
+        win = self.windows([q for q, _ in pairs], [t for _, t in pairs])
+        order = sorted(range(len(win)), key=lambda i: len(win.input_ids[i]))
+        for lo in range(0, len(win), self.batch_size):
             idx = order[lo : lo + self.batch_size]
-            ids, types, mask = pad_windows([enc["input_ids"][i] for i in idx], [enc["token_type_ids"][i] for i in idx])
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                res = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-            starts = res.start_logits.float().numpy()
-            ends = res.end_logits.float().numpy()
+            starts, ends = self._logits(
+                *pad_arrays([win.input_ids[i] for i in idx], [win.token_type_ids[i] for i in idx])
+            )
             for r, i in enumerate(idx):
-                seq = enc.sequence_ids(i)
-                ctx = [t for t, s in enumerate(seq) if s == 1]
-                if not ctx:
-                    continue
-                offsets = enc["offset_mapping"][i]
-                null = float(starts[r, 0] + ends[r, 0])
-                sample = enc["overflow_to_sample_mapping"][i]
-                for s_tok, e_tok, logit in best_spans(
-                    starts[r], ends[r], range(ctx[0], ctx[-1] + 1), self.max_answer_tokens, n_best
-                ):
-                    out[sample].append(SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null))
+                out[win.sample[i]] += window_candidates(win, i, starts[r], ends[r], self.max_answer_tokens, n_best)
         for cands in out:
             cands.sort(key=lambda c: -c.span_logit)
         return out

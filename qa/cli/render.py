@@ -61,6 +61,7 @@ def format_response(resp: AskResponse) -> str:
     lines = [f"Q: {resp.question}"]
     if cited.read_as:
         lines.append(f"   (read as: {cited.read_as})")
+    lines += [f"   (note: {note})" for note in cited.notes]
     lines += ["", *_answer_lines(cited), "", "Sources:"]
     for n, src in enumerate(cited.sources, 1):
         lines.append(

@@ -19,9 +19,10 @@ How a list answer is built (each step general, none keyed to an article or its w
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,12 +33,17 @@ from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
 from qa.lists.mentions import Mention, find_mentions
 from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_question
-from qa.lists.span_items import are_names, coordination_parts, span_items
+from qa.lists.span_items import (
+    DEFAULT_SPAN_SETTINGS,
+    SpanListSettings,
+    are_names,
+    coordination_parts,
+    span_items,
+)
 from qa.lists.stance import StanceReading, clause_stance, relative_stance
 from qa.nlp import parse
-from qa.reader import Reader, make_answer, passage_sentences, sentence_relevance
+from qa.reader import Reader, SentenceReader, make_answer, passage_sentences, sentence_relevance
 from qa.retriever import HybridRetriever, Retrieved
-from qa.spans import is_singular_question
 
 __all__ = ["ListAnswerer", "ListSettings", "is_list_question", "narrow_to"]
 
@@ -62,6 +68,11 @@ LOOSE_KINDS = {
     "product": ("org", "person"),
     "person": (),
 }
+# Item types whose names the alias table knows (countries, cities) or "who" agents, which are resolved to
+# countries when the evidence is about countries: typed names from the parse answer these, with their roles and
+# stances. Other types (people, organisations, products, anything) come from the reader's answer spans: the
+# small NER model types such names too unreliably to list every one it finds.
+GAZETTEER_KINDS = ("country", "city", "agent")
 STANCE_ORDER = {"negated": 2, "conditional": 1, "affirmed": 0}
 
 
@@ -370,12 +381,15 @@ class ListAnswerer:
         embedder: Embedder,
         document: Callable[[str], Document | None],
         settings: ListSettings = DEFAULT_SETTINGS,
+        span_settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
     ) -> None:
         self.retriever = retriever
         self.reader = reader
         self.embedder = embedder
         self.document = document
         self.settings = settings
+        self.span_settings = span_settings
+        self.spans_answer = not isinstance(reader, SentenceReader)  # whole sentences make no list items
 
     def answer(
         self,
@@ -385,11 +399,15 @@ class ListAnswerer:
         hits: list[Retrieved] | None = None,
     ) -> AskResponse:
         """A list response: items grouped across passages, each with stance and evidence; `excluded` holds
-        the negated ones with their reason. Without any item, the reader's single answers are returned.
+        the negated ones with their reason. With fewer than two items, the reader's single answer.
 
-        The reader reads every retrieved passage once; the same answers rank sentences and, when no item is
-        found, are the single answers (those from the top `top_k` passages). `hits` replaces retrieval
-        (evaluation reads each question with its own paragraph).
+        Items of a gazetteer type ("Which countries ...", "Which cities ...", "Who is willing ..." answered by
+        countries) come from the typed names in the sentences the question and the reader's spans make
+        relevant; items of any other type (a "who" question answered by people too), or when those find none,
+        from the reader's answer spans (`span_items`); a question of another named type (people,
+        organisations, products) that the spans do not answer with a list falls back to the typed names.
+        The reader reads every retrieved passage once. `hits` replaces retrieval (evaluation reads each
+        question with its own paragraph).
         """
         info = info or analyse_question(question)
         if hits is None:
@@ -400,32 +418,70 @@ class ListAnswerer:
             )
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
             spans = []
-        answers = [a for a in spans if a.score >= self.reader.threshold]
-        sents = score_sentences(self.embedder, self.document, question, hits, spans, self.settings)
-        items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
-        if not items and not excluded:
-            top = {h.passage.id for h in hits[:top_k]}
-            single = [a for a in answers if a.passage_id in top][:top_k]
-            return AskResponse(
-                question=question,
-                kind="single" if single else "none",
-                answers=single,
-                passages=[r.to_hit() for r in hits[:top_k]],
-            )
-        return _list_response(question, items, excluded, hits)
+        threshold = self.reader.threshold
+        kind = _question_kind(self.embedder, info)
+        info = replace(info, kind=kind)
 
-    def split_single(self, resp: AskResponse, question: str, hits: list[Retrieved], info: QuestionInfo) -> AskResponse:
-        """A single answer that is really several names ("Raymond Unwin and Barry Parker") as a list of
-        them, unless the question asks for one thing; any other response unchanged."""
-        if resp.kind != "single" or not resp.answers or is_singular_question(question):
+        def from_names() -> AskResponse | None:
+            sents = score_sentences(self.embedder, self.document, question, hits, spans, self.settings)
+            items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
+            countries = load_aliases().country_names
+            people = kind == "agent" and any(it.name not in countries for it in items + excluded)
+            if len(items) + len(excluded) >= 2 and not (people and self.spans_answer):
+                return _list_response(question, items, excluded, hits)
+            return None
+
+        names_first = kind in GAZETTEER_KINDS or not self.spans_answer
+        if names_first and (resp := from_names()) is not None:
             return resp
-        parts = coordination_parts(resp.answers[0])
-        if not parts or not are_names(parts):
+        if self.spans_answer and spans and spans[0].score >= threshold:
+            items, excluded = span_items(spans, info.negative, self.span_settings)
+            if len(items) + len(excluded) >= 2:
+                return _list_response(question, items, excluded, hits)
+        # a typed question ("Which products ...") the spans did not answer with a list: the typed names
+        if not names_first and kind != "any" and (resp := from_names()) is not None:
             return resp
-        items, excluded = span_items(resp.answers[:1], info.negative, min_share=0.0)
-        if len(items) < 2:
-            return resp
-        return _list_response(question, items, excluded, hits)
+        top = {h.passage.id for h in hits[:top_k]}
+        single = [a for a in spans if a.score >= threshold and a.passage_id in top][:top_k]
+        return AskResponse(
+            question=question,
+            kind="single" if single else "none",
+            answers=single,
+            passages=[r.to_hit() for r in hits[:top_k]],
+        )
+
+    def from_evidence(
+        self, question: str, info: QuestionInfo, answers: list[Answer], hits: list[Retrieved], top_k: int
+    ) -> AskResponse:
+        """The response to a question whose form asks for one thing, from the reader's `answers` (calibrated,
+        best first, not thresholded): a list when the evidence holds several answers (`evidence_is_list`),
+        else the answers that clear the threshold."""
+        served = [a for a in answers if a.score >= self.reader.threshold][:top_k]
+        if served and self.spans_answer and evidence_is_list(question, answers, self.span_settings):
+            if not info.parsed:  # the stance of each item reads the question's negation
+                info = analyse_question(question, parse_always=True)
+            items, excluded = span_items(answers, info.negative, self.span_settings)
+            if len(items) + len(excluded) >= 2:
+                return _list_response(question, items, excluded, hits)
+        return AskResponse(
+            question=question,
+            kind="single" if served else "none",
+            answers=served,
+            passages=[r.to_hit() for r in hits],
+        )
+
+
+_ONE_OF = re.compile(r"\b(?:one|an?\s+example|any|either)\s+of\b", re.I)  # "Who was one of ...?" asks for one
+
+
+def evidence_is_list(question: str, answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS) -> bool:
+    """Whether the reader's best answer to a question of singular form is really several: it coordinates
+    names or numbers ("Raymond Unwin and Barry Parker"; "Who wrote ...?" often has two answers), and the
+    question does not ask for one of several ("Who was one of ...?")."""
+    if not answers or _ONE_OF.search(question):
+        return False
+    parts = coordination_parts(answers[0], settings.max_item_words)
+    return bool(parts) and are_names(parts)
 
 
 def _list_response(

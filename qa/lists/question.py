@@ -12,6 +12,7 @@ embedding similarity to a few prototypes in `lists.py`). `agent` is True when th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from qa.lists.stance import question_is_negative
@@ -69,6 +70,7 @@ class QuestionInfo:
     agent: bool = True  # items must be the subject/agent of their clause
     negative: bool = False  # the question asks about refusal/opposition
     named: list[str] = field(default_factory=list)  # proper names in the question itself
+    parsed: bool = True  # False: `may_ask_for_a_list` ruled a list out without the parser (negative, named unset)
 
 
 def _plural(tok) -> bool:
@@ -133,7 +135,7 @@ def _who_copula(doc, nxt, info: QuestionInfo) -> QuestionInfo:
             info.kind, info.head = _head_kind(noun.lemma_), noun.lemma_.lower()
         return info
     pred = next((t for t in doc[nxt.i + 1 :] if not t.is_punct and t.pos_ != "ADV"), None)
-    if pred is not None and (pred.lower_ in DISPOSITION_ADJS or (pred.pos_ == "ADJ" and pred.dep_ == "acomp")):
+    if pred is not None and pred.lower_ in DISPOSITION_ADJS:  # not any adjective: "Who was responsible ...?"
         info.is_list = True
     return info
 
@@ -157,8 +159,48 @@ def _who(doc, wh, info: QuestionInfo) -> QuestionInfo:
     return info
 
 
-def analyse_question(question: str) -> QuestionInfo:
-    """Parse `question` and decide whether, and how, it asks for a list."""
+_WORD = re.compile(r"[a-z0-9]+")
+# Words ending in "s" that are never plural nouns, and plural nouns that don't end in "s".
+_NOT_PLURAL = {
+    "is", "was", "has", "does", "his", "hers", "its", "this", "thus", "as", "us", "yes", "whose", "across",
+    "perhaps", "always", "sometimes", "towards", "besides", "unless", "less", "news", "series", "species",
+    "ours", "yours", "theirs", "whereas", "afterwards", "s",
+}  # fmt: skip
+_IRREGULAR_PLURALS = {
+    "people", "children", "men", "women", "data", "media", "criteria", "phenomena", "mice", "geese", "feet",
+    "teeth", "police", "staff", "cattle", "personnel", "alumni", "fungi", "cacti", "bacteria", "folk", "clergy",
+    "crew", "team", "group", "family", "public", "government", "committee", "jury", "army",
+}  # fmt: skip
+
+
+_WHO_LIST_WORDS = {"are", "were", "else", "all", *DISPOSITION_ADJS}
+_STANCE_STEMS = tuple(v[:-1] if v.endswith("e") else v for v in STANCE_VERBS)  # "oppos" matches "opposed"
+
+
+def may_ask_for_a_list(question: str) -> bool:
+    """A test without the parser that holds for every question `analyse_question` can call a list question
+    (an imperative, "who", or "which/what/whose" with a word that may be a plural noun), so a question it
+    rules out needs no parse at all: most single-answer questions are answered without loading spaCy."""
+    words = _WORD.findall(question.lower())
+    if not words:
+        return False
+    if words[0] in LIST_IMPERATIVES:
+        return True
+    head = words[:4]  # analyse_question looks for the wh-word among the first three tokens (a contraction splits)
+    if not any(w in WH_WORDS for w in head):
+        return False
+    if "who" in head or "whom" in head:  # plural copula, "else"/"all", a disposition, a stance verb
+        return any(w in _WHO_LIST_WORDS or w.startswith(_STANCE_STEMS) for w in words)
+    return any(
+        (w.endswith("s") and w not in _NOT_PLURAL) or w.endswith("men") or w in _IRREGULAR_PLURALS for w in words
+    )
+
+
+def analyse_question(question: str, parse_always: bool = False) -> QuestionInfo:
+    """Parse `question` and decide whether, and how, it asks for a list (without the parse when
+    `may_ask_for_a_list` rules a list out, unless `parse_always`)."""
+    if not parse_always and not may_ask_for_a_list(question):
+        return QuestionInfo(text=question, is_list=False, parsed=False)
     doc = parse(question.strip())
     info = QuestionInfo(text=question, is_list=False)
     info.named = [e.text for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "DATE", "TIME")]

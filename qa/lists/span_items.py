@@ -1,10 +1,18 @@
 """List items from the reader's own answer spans: items of any type (people, places, dates, numbers, common
 nouns such as "wheat, barley and rye"), split on coordination and grouped by alias or normalised form.
 
-Where the named-entity machinery of `answerer.py` finds nothing (the asked-for things are not names), or where
-a single answer is really several ("Raymond Unwin and Barry Parker"), the items come from spans the trained
-reader scored as answers to the question, so every item has evidence in a passage that answers it. Each item
-keeps its evidence sentence and a stance read from its own clause.
+The trained reader proposes spans with calibrated scores. A list is read off them in three steps, each general:
+
+1. The best span, and every further span that does not overlap one already taken and scores at least
+   `ratio` of the best (and `floor`), are the candidate answers: several answers to one question.
+2. A span that coordinates several things ("A, B and C", "A, B, C" with three or more short parts) gives one
+   item per part; a span that is one part of a coordination in its sentence ("Brazil" in "Mexico, Italy,
+   France and Brazil") brings the other parts (its conjuncts in the sentence's parse) with it, as the
+   sentence names them side by side in the same role.
+3. Items are grouped by alias or normalised form; each keeps its evidence (the span in its sentence) and a
+   stance read from its own clause.
+
+So every item has evidence in a passage the reader found to answer the question, not merely in a retrieved one.
 """
 
 from __future__ import annotations
@@ -20,8 +28,32 @@ from qa.nlp import parse
 # "A, B and C", "A, B, or C", "A and B", "A & B": the last joint must be a conjunction.
 _JOINT = re.compile(r"\s*,\s*(?:and|or|&)\s+|\s*,\s+|\s+(?:and|or|&)\s+|\s*;\s*", re.I)
 _CONJUNCTION = re.compile(r"(?:^|[\s,])(?:and|or|&)\s", re.I)
-MAX_ITEM_WORDS = 6
+_COMMA_LIST_PART_WORDS = 4  # "A, B, C" without a conjunction: three or more parts of at most this many words
+# A weekday or month name: "Tuesday, December 18, 1956" is one date, not three items.
+_CALENDAR = re.compile(
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
+    r"(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?\b\.?",
+    re.I,
+)
+_TRAILING_BRACKET = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z`'\"“(]")
+MAX_ITEM_WORDS = 12
+_NOMINAL = {"NOUN", "PROPN", "NUM", "PRON"}
 _NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’\-]*|of|the|de|van|von|der|da|di|du|la|le|al|bin|and|for|&)$")
+
+
+@dataclass(frozen=True)
+class SpanListSettings:
+    """How many of the reader's spans make a list (tuned on qed-train-multispan, never on its dev set)."""
+
+    ratio: float = 0.7  # a further answer scores at least this share of the best one ...
+    floor: float = 0.1  # ... and at least this
+    conjunct_factor: float = 0.9  # a conjunct found beside an answer gets this share of the answer's score
+    max_items: int = 20
+    max_item_words: int = MAX_ITEM_WORDS
+
+
+DEFAULT_SPAN_SETTINGS = SpanListSettings()
 
 
 @dataclass(frozen=True)
@@ -33,27 +65,94 @@ class Part:
     text: str
 
 
-def coordination_parts(answer: Answer) -> list[Part]:
-    """The items of an answer that coordinates several ("A, B and C"), with document offsets; [] when the
-    answer is not a coordination (a comma alone does not make one: "Paris, France" stays whole)."""
+def _piece(answer: Answer, lo: int, hi: int) -> Part | None:
+    """The part `answer.text[lo:hi]` without edge white space or a trailing bracketed remark."""
+    raw = answer.text[lo:hi]
+    lead = len(raw) - len(raw.lstrip())
+    piece = raw.strip()
+    m = _TRAILING_BRACKET.search(piece)
+    if m and m.start() > 0:
+        piece = piece[: m.start()].rstrip()
+    if not piece:
+        return None
+    s = answer.start + lo + lead
+    return Part(s, s + len(piece), piece)
+
+
+def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
+    """The items of an answer that coordinates several ("A, B and C"; "A, B, C" with three or more short
+    parts), with document offsets; [] when the answer is not a coordination ("Paris, France" stays whole)."""
     text = answer.text
-    if not _CONJUNCTION.search(text):
+    conjunction = bool(_CONJUNCTION.search(text))
+    if not conjunction and text.count(",") < 2:
         return []
     parts: list[Part] = []
     pos = 0
-    for m in [*_JOINT.finditer(text), None]:
+    depth_safe = _outside_brackets(text)
+    for m in [*(j for j in _JOINT.finditer(text) if depth_safe(j.start())), None]:
         end = m.start() if m else len(text)
-        raw = text[pos:end]
-        lead = len(raw) - len(raw.lstrip())
-        piece = raw.strip()
-        if piece:
-            s = answer.start + pos + lead
-            parts.append(Part(s, s + len(piece), piece))
+        part = _piece(answer, pos, end)
+        if part is not None:
+            parts.append(part)
         if m:
             pos = m.end()
-    if len(parts) < 2 or any(len(p.text.split()) > MAX_ITEM_WORDS for p in parts):
+    if len(parts) < 2 or any(len(p.text.split()) > max_words for p in parts):
+        return []
+    if not conjunction and (
+        len(parts) < 3 or any(len(p.text.split()) > _COMMA_LIST_PART_WORDS for p in parts) or _CALENDAR.search(text)
+    ):
         return []
     return parts
+
+
+def _outside_brackets(text: str):
+    """A test of whether position i of `text` lies outside any bracket (joints inside brackets don't split)."""
+    depth = [0] * (len(text) + 1)
+    d = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            d += 1
+        elif ch in ")]" and d:
+            d -= 1
+        depth[i + 1] = d
+    return lambda i: depth[i] == 0 and depth[i + 1] == 0 if i < len(text) else True
+
+
+def conjunct_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
+    """The things coordinated with the answer in its sentence ("Mexico", "Italy" beside "Brazil" in "Mexico,
+    Italy and Brazil hosted it twice"): the conjuncts of the answer's head word in the sentence's parse,
+    each as its own phrase (without its own coordination, trailing punctuation or bracketed remark)."""
+    doc = parse(answer.context)
+    span = doc.char_span(answer.start - answer.context_start, answer.end - answer.context_start, "expand")
+    if span is None or not len(span):
+        return []
+    inside = {t.i for t in span}
+    nominal = span.root.pos_ in _NOMINAL
+    out: list[Part] = []
+    for c in span.root.conjuncts:
+        if c.i in inside or (c.pos_ in _NOMINAL) != nominal:  # a name is coordinated with names, not clauses
+            continue
+        drop: set[int] = set()
+        for ch in c.children:
+            trailing = ch.i > c.i and ch.dep_ in ("punct", "appos", "relcl", "acl", "prep")
+            if ch.dep_ in ("conj", "cc", "preconj") or trailing:
+                drop.update(t.i for t in ch.subtree)
+        keep = {t.i for t in c.subtree} - drop
+        lo = hi = c.i
+        while lo - 1 in keep:
+            lo -= 1
+        while hi + 1 in keep:
+            hi += 1
+        while lo < hi and doc[lo].dep_ in ("cc", "punct", "det", "preconj", "advmod"):
+            lo += 1
+        while hi > lo and doc[hi].is_punct:
+            hi -= 1
+        s = answer.context_start + doc[lo].idx
+        e = answer.context_start + doc[hi].idx + len(doc[hi])
+        text = answer.context[s - answer.context_start : e - answer.context_start]
+        if text and len(text.split()) <= max_words and not (s < answer.end and answer.start < e):
+            out.append(Part(s, e, text))
+    return out
 
 
 def are_names(parts: list[Part]) -> bool:
@@ -63,8 +162,42 @@ def are_names(parts: list[Part]) -> bool:
     )
 
 
-def _part_answer(a: Answer, p: Part) -> Answer:
-    return a.model_copy(update={"text": p.text, "start": p.start, "end": p.end})
+def _part_answer(a: Answer, p: Part, score: float | None = None) -> Answer:
+    update: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
+    if score is not None:
+        update["score"] = round(score, 4)
+    return a.model_copy(update=update)
+
+
+def _overlaps(a: Answer, taken: list[Answer]) -> bool:
+    return any(a.document_id == t.document_id and a.start < t.end and t.start < a.end for t in taken)
+
+
+def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS) -> list[Answer]:
+    """The item spans of a list answer from the reader's answers (best first): the best answer and every
+    further non-overlapping one scoring at least `ratio` of it (and `floor`), coordinations split into
+    their parts and each answer's conjuncts added. Spans that run across a sentence break are not answers."""
+    ranked = sorted((a for a in answers if not _SENTENCE_BREAK.search(a.text)), key=lambda a: -a.score)
+    if not ranked:
+        return []
+    best = ranked[0].score
+    taken: list[Answer] = []
+    for a in ranked:
+        if taken and (a.score < max(settings.floor, settings.ratio * best) or len(taken) >= settings.max_items):
+            break
+        if _overlaps(a, taken):
+            continue
+        parts = coordination_parts(a, settings.max_item_words)
+        pieces = [_part_answer(a, p) for p in parts] or [a]
+        if not parts:
+            pieces += [
+                _part_answer(a, p, a.score * settings.conjunct_factor)
+                for p in conjunct_parts(a, settings.max_item_words)
+            ]
+        for piece in pieces:
+            if not _overlaps(piece, taken):
+                taken.append(piece)
+    return taken[: settings.max_items]
 
 
 def _stance(a: Answer, negative_question: bool) -> tuple[Stance, str]:
@@ -78,31 +211,26 @@ def _stance(a: Answer, negative_question: bool) -> tuple[Stance, str]:
 
 
 def span_items(
-    answers: list[Answer], negative_question: bool = False, min_share: float = 0.3, split: bool = True
+    answers: list[Answer],
+    negative_question: bool = False,
+    settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
+    spans: list[Answer] | None = None,
 ) -> tuple[list[ListItem], list[ListItem]]:
-    """(items, excluded) from calibrated answer spans, best first: coordinations split into their items,
-    items grouped by alias or normalised name, cut below `min_share` of the best item's score; negated items
-    are excluded with their reason."""
+    """(items, excluded), best first, from the reader's calibrated answers (`list_spans` of them, or the
+    item `spans` given): items grouped by alias or normalised name; negated items excluded with their reason."""
     aliases = load_aliases()
     groups: dict[str, list[Answer]] = {}
     names: dict[str, str] = {}
-    for a in answers:
-        parts = coordination_parts(a) if split else []
-        for ev in [_part_answer(a, p) for p in parts] or [a]:
-            key = aliases.canonical(ev.text, want_countries=True) or normalise(ev.text)
-            if not key:
-                continue
-            groups.setdefault(key, []).append(ev)
-            names.setdefault(key, aliases.canonical(ev.text, want_countries=True) or ev.text)
-    if not groups:
-        return [], []
-    best = max(max(e.score for e in evs) for evs in groups.values())
+    for ev in list_spans(answers, settings) if spans is None else spans:
+        key = aliases.canonical(ev.text, want_countries=True) or normalise(ev.text)
+        if not key:
+            continue
+        groups.setdefault(key, []).append(ev)
+        names.setdefault(key, aliases.canonical(ev.text, want_countries=True) or ev.text)
     items: list[ListItem] = []
     excluded: list[ListItem] = []
     for key, evs in groups.items():
         evs = sorted(evs, key=lambda e: -e.score)
-        if evs[0].score < min_share * best:
-            continue
         stance, cues = _stance(evs[0], negative_question)
         item = ListItem(
             name=names[key],
@@ -110,7 +238,7 @@ def span_items(
             score=evs[0].score,
             evidence=evs,
             reason=cues if stance != "affirmed" else "",
-        )  # type: ignore[arg-type]
+        )
         (excluded if stance == "negated" else items).append(item)
     items.sort(key=lambda i: -i.score)
     excluded.sort(key=lambda i: -i.score)

@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
-from qa.span_reader import CALIBRATION, Calibration, SpanReader, is_search_style
+from qa.span_reader import MODEL_DIR, Calibration, SpanReader, calibration_file, is_search_style
 
 log = logging.getLogger("qa.offline.calibrate")
 
@@ -171,15 +171,17 @@ def calibrate(
     sources: list[str] | tuple[str, ...] = DEFAULT_SOURCES,
     per_source: int = 0,
     seed: int = 13,
+    backend: str = "torch",
 ) -> dict:
-    """Fit and write `calibration.json` into `model_dir`; returns the figures it measured.
+    """Fit and write the calibration of `backend` (`calibration.json`, or `calibration-onnx.json` for the int8
+    ONNX logits) into `model_dir`; returns the figures it measured.
 
     Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
     is kept only when it raises the balanced F1 at the chosen threshold.
     """
     rng = random.Random(seed)
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
-    data = _read_pairs(SpanReader(model_dir), calibration_pairs(held, rng, per_source))
+    data = _read_pairs(SpanReader(model_dir, backend=backend), calibration_pairs(held, rng, per_source))
     plain, plain_fig = _fit(data, 2)
     styled, styled_fig = _fit(data, 3)
     cal, figures = (
@@ -187,7 +189,7 @@ def calibrate(
     )
     figures = {"sources": list(sources), **figures, "f1_at_threshold_logits_only": plain_fig["f1_at_threshold"],
                "f1_at_threshold_with_search_style": styled_fig["f1_at_threshold"]}  # fmt: skip
-    (model_dir / CALIBRATION).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
+    (model_dir / calibration_file(backend)).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
     log.info("calibration %s; %s", asdict(cal), json.dumps(figures, indent=1))
     return {**asdict(cal), **figures}
 
@@ -197,13 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--model-dir", default=str(Path(__file__).resolve().parent / "models" / "reader"))
+    p.add_argument("--model-dir", default=str(MODEL_DIR), help="default: the shipped reader")
     p.add_argument("--sources", default=",".join(DEFAULT_SOURCES))
     p.add_argument("--per-source", type=int, default=0, help="at most N held-out questions per source (0: all)")
+    p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="whose logits to calibrate")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
-    print(json.dumps(calibrate(Path(args.model_dir), sources, args.per_source), indent=2))
+    print(json.dumps(calibrate(Path(args.model_dir), sources, args.per_source, backend=args.backend), indent=2))
 
 
 if __name__ == "__main__":

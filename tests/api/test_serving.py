@@ -76,6 +76,20 @@ def test_long_questions_never_crash(server: str, seed_index_dir: Path) -> None:
     assert out.returncode == 0 and "Traceback" not in out.stderr and out.stdout.startswith("Q: ")
 
 
+def test_a_question_longer_than_the_reader_reads_is_cut_and_says_so(server: str) -> None:
+    cut = "Which countries, " + "zq9xv kw7jh " * 78 + "are ready to send peacekeepers?"
+    assert len(cut) <= 1000
+    r = httpx.post(server + "/ask", json={"question": cut}, timeout=120)
+    assert r.status_code == 200, r.text
+    notes = r.json()["notes"]
+    assert any(re.fullmatch(r"the question is \d+ word pieces long: the reader read its first \d+", n) for n in notes)
+    short = httpx.post(server + "/ask", json={"question": "Who is the Belgian Prime Minister?"}, timeout=120)
+    assert short.json()["notes"] == []
+    chat = {"model": "articleqa", "messages": [{"role": "user", "content": cut}]}
+    r = httpx.post(server + "/v1/chat/completions", json=chat, timeout=120)
+    assert "_Note: the question is" in r.json()["choices"][0]["message"]["content"]
+
+
 @pytest.mark.parametrize(
     ("history", "fragment"),
     [

@@ -172,3 +172,25 @@ def test_a_clause_someone_doubts_is_not_asserted(sentence: str, name: str) -> No
 
     token = next(t for t in parse(sentence) if t.text == name)
     assert role_of(token) == "embedded"
+
+
+@pytest.mark.slow
+def test_the_parse_free_prefilter_never_rules_out_a_list_question():
+    """`may_ask_for_a_list` must hold wherever the parser finds a list question (on 3,000 questions of three
+    sources written by other people), and spare the parse on most single-answer questions."""
+    import random
+
+    from qa.lists.question import may_ask_for_a_list
+    from qa.offline.squad import load_squad
+    from tests.conftest import SHARED_DATA as data
+
+    questions = [
+        q.question
+        for name in ("squad-v1.1-dev.json", "qed-train.json", "qed-dev-multispan.json")
+        for q in random.Random(5).sample(load_squad(data / name), 1000 if name != "qed-dev-multispan.json" else 159)
+    ]
+    lists = [q for q in questions if analyse_question(q, parse_always=True).is_list]
+    assert len(lists) > 50
+    assert [q for q in lists if not may_ask_for_a_list(q)] == []
+    assert sum(not may_ask_for_a_list(q) for q in questions) > 0.4 * len(questions)
+    assert not analyse_question("What is the capital of France?").parsed

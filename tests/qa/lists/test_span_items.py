@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.answers import Answer
-from qa.lists.span_items import are_names, coordination_parts, span_items
+from qa.lists.span_items import are_names, conjunct_parts, coordination_parts, list_spans, span_items
 
 SENTENCE = "The garden city was designed by planner Raymond Unwin and architect Barry Parker in 1902."
 
@@ -43,9 +43,39 @@ def test_names_are_told_from_phrases():
 def test_span_items_group_and_keep_evidence():
     ctx = "The plan was backed by Denmark and Ireland."
     no = "Britain will not take part in the plan."
-    items, excluded = span_items([_answer("Denmark and Ireland", 0.9, ctx), _answer("Britain", 0.5, no)])
+    items, excluded = span_items([_answer("Denmark and Ireland", 0.9, ctx), _answer("Britain", 0.8, no)])
     assert [i.name for i in items] == ["Denmark", "Ireland"]
     for item in items + excluded:
         ev = item.evidence[0]
         assert ev.context[ev.start - 500 : ev.end - 500] == ev.text
     assert [(i.name, i.stance) for i in excluded] == [("United Kingdom", "negated")]  # Britain, folded
+
+
+def test_comma_lists_and_bracketed_remarks():
+    ctx = "The permanent members are China (formerly the Republic of China), Russia, France and the UK."
+    span = "China (formerly the Republic of China), Russia, France and the UK"
+    parts = coordination_parts(_answer(span, context=ctx))
+    assert [p.text for p in parts] == ["China", "Russia", "France", "the UK"]  # a joint inside brackets stays
+    grains = "Farmers there grow wheat, barley, rye on the hills."
+    parts = coordination_parts(_answer("wheat, barley, rye", context=grains))
+    assert [p.text for p in parts] == ["wheat", "barley", "rye"]
+    assert coordination_parts(_answer("Dayton, Ohio", context="He was born in Dayton, Ohio.")) == []
+    aired = "It first aired on Tuesday, December 18, 1956 on CBS."
+    assert coordination_parts(_answer("Tuesday, December 18, 1956", context=aired)) == []  # one date
+
+
+def test_conjuncts_of_an_answer_come_from_its_sentence():
+    ctx = "Only Mexico, Italy, France, Germany and Brazil have hosted the event twice."
+    parts = conjunct_parts(_answer("Brazil", context=ctx))
+    assert {p.text for p in parts} == {"Mexico", "Italy", "France", "Germany"}
+    for p in parts:
+        assert ctx[p.start - 500 : p.end - 500] == p.text
+    assert conjunct_parts(_answer("Paris", context="The summit was held in Paris last week.")) == []
+
+
+def test_list_spans_take_close_answers_and_never_overlap():
+    ctx = "Bobby Scott wrote the music and Bob Russell wrote the lyrics in 1969."
+    spans = list_spans([_answer("Bob Russell", 0.8, ctx), _answer("Bobby Scott", 0.7, ctx), _answer("1969", 0.2, ctx)])
+    assert [a.text for a in spans] == ["Bob Russell", "Bobby Scott"]  # 1969 scores under 0.7 of the best
+    dup = list_spans([_answer("Bob Russell", 0.8, ctx), _answer("Russell", 0.79, ctx)])
+    assert [a.text for a in dup] == ["Bob Russell"]

@@ -1,0 +1,133 @@
+"""The span reader's windows as plain lists, and its ONNX Runtime backend (no torch, no transformers).
+
+`Windows` is what both backends of `qa.span_reader.SpanReader` hand to the one span decoder: the word pieces of
+every (question, text) window with character offsets, sequence ids and the pair each window came from.
+`OnnxSpanModel` makes the same windows as `encode_windows` does with a transformers tokenizer, but with the
+`tokenizers` library straight from `tokenizer.json`, and runs the int8 ONNX export of the weights
+(`index.onnx_models`) for the start/end logits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.onnx_models import onnx_model, session
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+
+@dataclass
+class Windows:
+    """Windows of (question, text) pairs: per window its word pieces, token types, (start, end) character
+    offsets into its own sequence, sequence ids (None, 0 = question, 1 = text) and the pair it belongs to."""
+
+    input_ids: list[list[int]] = field(default_factory=list)
+    token_type_ids: list[list[int]] = field(default_factory=list)
+    offsets: list[list[tuple[int, int]]] = field(default_factory=list)
+    sequence_ids: list[list[int | None]] = field(default_factory=list)
+    sample: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_batch_encoding(cls, enc: Any) -> Windows:
+        """The windows of a transformers `BatchEncoding` made by `encode_windows` (with overflow and offsets)."""
+        n = len(enc["input_ids"])
+        return cls(
+            input_ids=[list(x) for x in enc["input_ids"]],
+            token_type_ids=[list(x) for x in enc["token_type_ids"]],
+            offsets=[[(int(s), int(e)) for s, e in x] for x in enc["offset_mapping"]],
+            sequence_ids=[enc.sequence_ids(i) for i in range(n)],
+            sample=[int(s) for s in enc["overflow_to_sample_mapping"]],
+        )
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def pad_arrays(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
+    """Right-pad windows into int64 (ids, token types, attention mask) arrays."""
+    width = max(len(x) for x in input_ids)
+    ids = np.zeros((len(input_ids), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for r, (x, t) in enumerate(zip(input_ids, token_type_ids)):
+        ids[r, : len(x)] = x
+        types[r, : len(t)] = t
+        mask[r, : len(x)] = 1
+    return ids, types, mask
+
+
+class WindowTokenizer:
+    """`encode_windows` with the `tokenizers` library: the question cut to `room` word pieces, the text in
+    windows of `max_length` pieces overlapping by `stride` (truncation `only_second` with overflow)."""
+
+    def __init__(self, tokenizer_file: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.file = tokenizer_file
+        self._plain = Tokenizer.from_file(str(tokenizer_file))
+        self._plain.no_truncation()
+        self._plain.no_padding()
+        self._pairs: dict[tuple[int, int], Tokenizer] = {}
+        self._lock = threading.Lock()
+
+    def _pair_tokenizer(self, max_length: int, stride: int) -> Tokenizer:
+        with self._lock:
+            tok = self._pairs.get((max_length, stride))
+            if tok is None:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_file(str(self.file))
+                tok.no_padding()
+                tok.enable_truncation(max_length, stride=stride, strategy="only_second", direction="right")
+                self._pairs[(max_length, stride)] = tok
+            return tok
+
+    def count(self, text: str) -> int:
+        """Word pieces of `text` without special tokens and without truncation."""
+        return len(self._plain.encode(text, add_special_tokens=False).ids)
+
+    def fit_question(self, question: str, max_pieces: int) -> str:
+        """`question` cut after its first `max_pieces` word pieces; unchanged when it fits (as `fit_question`)."""
+        offsets = self._plain.encode(question, add_special_tokens=False).offsets
+        if len(offsets) <= max_pieces:
+            return question
+        return question[: offsets[max_pieces - 1][1]]
+
+    def windows(
+        self, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int, room: int
+    ) -> Windows:
+        """The windows of every (question, text) pair, in pair order, each pair's windows in text order."""
+        pairs = [(self.fit_question(q, room), t) for q, t in zip(questions, texts)]
+        out = Windows()
+        for sample, enc in enumerate(self._pair_tokenizer(max_length, stride).encode_batch(pairs)):
+            for w in [enc, *enc.overflowing]:
+                out.input_ids.append(list(w.ids))
+                out.token_type_ids.append(list(w.type_ids))
+                out.offsets.append([(int(s), int(e)) for s, e in w.offsets])
+                out.sequence_ids.append(list(w.sequence_ids))
+                out.sample.append(sample)
+        return out
+
+
+class OnnxSpanModel:
+    """The span reader's weights as an int8 ONNX Runtime session (exported into the cache on first use)."""
+
+    def __init__(self, model_dir: Path, cache: str | Path | None = None, threads: int = 0, key: str | None = None):
+        self.model_dir = model_dir
+        self.path = onnx_model("reader", model_dir, cache, key)
+        self.tokenizer = WindowTokenizer(model_dir / "tokenizer.json")
+        self._session = session(self.path, threads, spin=True)
+
+    def logits(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits (float32, batch x length) of padded windows."""
+        start, end = self._session.run(
+            ["start_logits", "end_logits"], {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+        )
+        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
