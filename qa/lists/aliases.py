@@ -23,6 +23,7 @@ _PUNCT = re.compile(r"[^\w\s&+-]")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """Case-, accent-, article- and punctuation-insensitive key: "The U.K.'s" -> "uk"."""
     s = unicodedata.normalize("NFKD", name.strip())

@@ -197,18 +197,20 @@ def country_spans(doc, aliases: AliasTable) -> list[tuple[int, int, str, bool]]:
     """(start, end, country, is_capital) for each longest alias-table match in `doc` (sentence offsets)."""
     out: list[tuple[int, int, str, bool]] = []
     person_multi = [(e.start, e.end) for e in doc.ents if e.label_ == "PERSON" and len(e) > 1]
+    text = doc.text  # a property that joins every token: once, not per candidate
     i, n = 0, len(doc)
     while i < n:
         matched = False
+        first = doc[i]  # tokens, not `doc[i:j]` spans: a span's construction costs far more (per token position)
         for width in range(min(aliases.max_words + 1, n - i), 0, -1):
-            toks = doc[i : i + width]
-            if not toks[0].text[:1].isupper():
+            if not first.text[:1].isupper():
                 break
-            if toks[-1].is_punct or toks[-1].is_space:
+            last = doc[i + width - 1]
+            if last.is_punct or last.is_space:
                 continue
-            s, e = toks[0].idx, toks[-1].idx + len(toks[-1].text)
-            surface = doc.text[s:e]
-            if toks[-1].text in ("'s", "’s", "ʼs"):
+            s, e = first.idx, last.idx + len(last.text)
+            surface = text[s:e]
+            if last.text in ("'s", "’s", "ʼs"):
                 continue
             hit = aliases.country(surface)
             if hit is None:
