@@ -138,13 +138,6 @@ COLD = {
     "torch": {"QA_READER_BACKEND": "torch", "QA_EMBEDDER_BACKEND": "torch"},
     "onnx": {"QA_READER_BACKEND": "onnx", "QA_EMBEDDER_BACKEND": "onnx"},
 }
-# What `qa ask` would take on ONNX if spaCy were imported without torch (thinc imports torch when it is
-# installed; en_core_web_sm does not need it): the import is blocked only around `import spacy`.
-SPACY_WITHOUT_TORCH = (
-    "import sys; sys.modules['torch'] = None; import spacy; del sys.modules['torch']; "
-    "from qa.cli import main; rc = main(sys.argv[1:]); "
-    "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)"
-)
 
 
 def cold_start(cache: Path, runs: int) -> dict:
@@ -159,14 +152,9 @@ def cold_start(cache: Path, runs: int) -> dict:
             check=True,
             capture_output=True,
         )
-        ask = ["ask", QUESTION, "--index", str(index)]
-        commands = {
-            "torch": ([sys.executable, "-m", "qa.cli", *ask], COLD["torch"]),
-            "onnx": ([sys.executable, "-m", "qa.cli", *ask], COLD["onnx"]),
-            "onnx_spacy_without_torch": ([sys.executable, "-c", SPACY_WITHOUT_TORCH, *ask], COLD["onnx"]),
-        }
+        cmd = [sys.executable, "-m", "qa.cli", "ask", QUESTION, "--index", str(index)]
         out: dict = {}
-        for name, (cmd, extra) in commands.items():
+        for name, extra in COLD.items():
             times = []
             for i in range(runs + 1):  # the first run warms the page cache (and builds a missing export)
                 t = time.perf_counter()

@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.bench_load import QUESTIONS as SEED_QUESTIONS  # noqa: E402
 from bench.bench_load import start_server  # noqa: E402
-from bench.common import pct, save_results  # noqa: E402
+from bench.common import Floor, pct, save_results  # noqa: E402
 
 SQUAD_DEV = ROOT.parent / "shared" / "data" / "squad-v1.1-dev.json"
 LIST_QUESTION = "Which countries are ready to send peacekeepers?"
@@ -76,55 +76,6 @@ def served(base: str, questions: list[str], repeats: int) -> list[float]:
                 c.post("/ask", json={"question": q, "top_k": 5}).raise_for_status()
                 lat.append(time.perf_counter() - t)
     return lat
-
-
-class Floor:
-    """The hand-written floor over the passages of an index (the reader's own window size and stride)."""
-
-    def __init__(self, index: Path) -> None:
-        import faiss
-        import numpy as np
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-        from index.backends import open_store
-        from index.embedder import Embedder, encoder_path
-        from qa.settings import Settings
-
-        store = open_store(index, Embedder(backend="torch"))
-        self.texts = [p.text for d in store.documents() for p in store.document_passages(d.id)]
-        store.close()
-        self.encoder = SentenceTransformer(str(encoder_path()), device="cpu")
-        vecs = self.encoder.encode(self.texts, batch_size=64, normalize_embeddings=True)
-        self.flat = faiss.IndexFlatIP(vecs.shape[1])
-        self.flat.add(np.asarray(vecs, dtype=np.float32))
-        rdir = Settings().reader_dir
-        self.tok = AutoTokenizer.from_pretrained(rdir)
-        self.model = AutoModelForQuestionAnswering.from_pretrained(rdir, dtype=torch.float32).eval()
-        self.np, self.torch = np, torch
-
-    def ask(self, q: str) -> None:
-        v = self.encoder.encode([q], normalize_embeddings=True)
-        _, ids = self.flat.search(self.np.asarray(v, dtype=self.np.float32), 5)
-        ctx = [self.texts[i] for i in ids[0] if i >= 0]
-        enc = self.tok([q] * len(ctx), ctx, truncation="only_second", max_length=256, stride=128,
-                       return_overflowing_tokens=True, padding=True, return_tensors="pt")  # fmt: skip
-        with self.torch.inference_mode():
-            out = self.model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
-                             attention_mask=enc["attention_mask"])  # fmt: skip
-        _ = list(zip(out.start_logits.argmax(-1).tolist(), out.end_logits.argmax(-1).tolist()))
-
-    def times(self, questions: list[str], repeats: int) -> list[float]:
-        for q in questions[:10]:
-            self.ask(q)
-        lat = []
-        for _ in range(repeats):
-            for q in questions:
-                t = time.perf_counter()
-                self.ask(q)
-                lat.append(time.perf_counter() - t)
-        return lat
 
 
 def bench_corpus(corpus: str, questions: list[str], repeats: int, port: int) -> dict:

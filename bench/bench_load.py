@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.common import pct, save_results  # noqa: E402
+from bench.common import Floor, pct, save_results  # noqa: E402
 
 QUESTIONS = [
     "Who is the Belgian Prime Minister?",
@@ -122,43 +122,8 @@ async def load_round(base: str, clients: int, seconds: float) -> dict:
 
 
 def floor_latency(index: Path, repeats: int) -> dict:
-    """The hand-written floor with the same models: encode, FAISS, one forward over the windows, argmax."""
-    import faiss
-    import numpy as np
-    import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    from index.backends import open_store
-    from index.embedder import Embedder
-    from qa.settings import Settings
-
-    emb = Embedder()
-    store = open_store(index, emb)
-    texts = [p.text for d in store.documents() for p in store.document_passages(d.id)]
-    vecs = emb.embed(texts)
-    flat = faiss.IndexFlatIP(vecs.shape[1])
-    flat.add(vecs)
-    rdir = Settings().reader_dir
-    tok = AutoTokenizer.from_pretrained(rdir)
-    model = AutoModelForQuestionAnswering.from_pretrained(rdir, dtype=torch.float32).eval()
-    times = []
-    for _ in range(repeats):
-        for q in QUESTIONS:
-            t = time.perf_counter()
-            v = emb.model.encode([q], normalize_embeddings=True)
-            _, ids = flat.search(np.asarray(v, dtype=np.float32), 5)
-            ctx = [texts[i] for i in ids[0] if i >= 0]
-            enc = tok([q] * len(ctx), ctx, truncation="only_second", max_length=256, stride=128,
-                      return_overflowing_tokens=True, padding=True, return_tensors="pt")  # fmt: skip
-            with torch.inference_mode():
-                out = model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
-                            attention_mask=enc["attention_mask"])  # fmt: skip
-            s = out.start_logits.argmax(-1)
-            e = out.end_logits.argmax(-1)
-            _ = [(int(a), int(b)) for a, b in zip(s, e)]
-            times.append(time.perf_counter() - t)
-    store.close()
-    return {"floor_p50_ms": round(1000 * statistics.median(times), 1)}
+    """The hand-written floor with the same models (`Floor`): p50 per question, warm."""
+    return {"floor_p50_ms": round(1000 * statistics.median(Floor(index).times(QUESTIONS, repeats)), 1)}
 
 
 def single_client(base: str, repeats: int) -> dict:

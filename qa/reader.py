@@ -70,6 +70,11 @@ def make_answer(hit: Retrieved, start: int, end: int, score: float) -> Answer:
     )
 
 
+def overlaps_any(a: Answer, others: Sequence[Answer]) -> bool:
+    """True when `a` shares characters of its document with one of `others`."""
+    return any(a.document_id == o.document_id and a.start < o.end and o.start < a.end for o in others)
+
+
 def passage_sentences(hits: Sequence[Retrieved]) -> list[tuple[Retrieved, int, int]]:
     """Every sentence of the passages once (overlapping passages share sentences), as (hit, start, end)
     with document offsets, in document order."""

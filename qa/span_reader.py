@@ -28,7 +28,7 @@ import numpy as np
 from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
 from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
-from qa.reader import make_answer
+from qa.reader import make_answer, overlaps_any
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
 from qa.text import normalize_answer
@@ -201,7 +201,7 @@ def merge_answers(answers: list[Answer]) -> list[Answer]:
     kept: list[Answer] = []
     seen_text: set[str] = set()
     for a in sorted(answers, key=lambda a: -a.score):
-        if any(k.document_id == a.document_id and a.start < k.end and k.start < a.end for k in kept):
+        if overlaps_any(a, kept):
             continue
         key = normalize_answer(a.text) or a.text
         if key in seen_text:

@@ -312,10 +312,11 @@ def _merge_folded(per_key: dict[str, _Group]) -> dict[str, _Group]:
 
 
 def collect_items(
-    embedder: Embedder, sents: list[Sentence], info: QuestionInfo, settings: ListSettings = DEFAULT_SETTINGS
+    sents: list[Sentence], info: QuestionInfo, settings: ListSettings = DEFAULT_SETTINGS
 ) -> tuple[list[ListItem], list[ListItem], list[Sentence]]:
-    """(items, excluded, relevant sentences) for a list question, from the scored sentences of its passages."""
-    kind = _question_kind(embedder, info)
+    """(items, excluded, relevant sentences) for a list question, from the scored sentences of its passages;
+    `info.kind` is the item type as `_question_kind` resolved it."""
+    kind = info.kind
     aliases = load_aliases()
     if not sents:
         return [], [], []
@@ -424,7 +425,7 @@ class ListAnswerer:
 
         def from_names() -> AskResponse | None:
             sents = score_sentences(self.embedder, self.document, question, hits, spans, self.settings)
-            items, excluded, _relevant = collect_items(self.embedder, sents, info, self.settings)
+            items, excluded, _relevant = collect_items(sents, info, self.settings)
             countries = load_aliases().country_names
             people = kind == "agent" and any(it.name not in countries for it in items + excluded)
             if len(items) + len(excluded) >= 2 and not (people and self.spans_answer):
@@ -443,12 +444,7 @@ class ListAnswerer:
             return resp
         top = {h.passage.id for h in hits[:top_k]}
         single = [a for a in spans if a.score >= threshold and a.passage_id in top][:top_k]
-        return AskResponse(
-            question=question,
-            kind="single" if single else "none",
-            answers=single,
-            passages=[r.to_hit() for r in hits[:top_k]],
-        )
+        return _single_response(question, single, hits[:top_k])
 
     def from_evidence(
         self, question: str, info: QuestionInfo, answers: list[Answer], hits: list[Retrieved], top_k: int
@@ -463,12 +459,7 @@ class ListAnswerer:
             items, excluded = span_items(answers, info.negative, self.span_settings)
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
-        return AskResponse(
-            question=question,
-            kind="single" if served else "none",
-            answers=served,
-            passages=[r.to_hit() for r in hits],
-        )
+        return _single_response(question, served, hits)
 
 
 _ONE_OF = re.compile(r"\b(?:one|an?\s+example|any|either)\s+of\b", re.I)  # "Who was one of ...?" asks for one
@@ -482,6 +473,16 @@ def evidence_is_list(question: str, answers: list[Answer], settings: SpanListSet
         return False
     parts = coordination_parts(answers[0], settings.max_item_words)
     return bool(parts) and are_names(parts)
+
+
+def _single_response(question: str, answers: list[Answer], hits: list[Retrieved]) -> AskResponse:
+    """A single-answer response (kind `none` without answers) with the passages read."""
+    return AskResponse(
+        question=question,
+        kind="single" if answers else "none",
+        answers=answers,
+        passages=[r.to_hit() for r in hits],
+    )
 
 
 def _list_response(

@@ -24,6 +24,7 @@ from qa.answers import Answer, ListItem, Stance
 from qa.lists.aliases import load_aliases, normalise
 from qa.lists.stance import clause_stance, relative_stance
 from qa.nlp import parse
+from qa.reader import overlaps_any
 
 # "A, B and C", "A, B, or C", "A and B", "A & B": the last joint must be a conjunction.
 _JOINT = re.compile(r"\s*,\s*(?:and|or|&)\s+|\s*,\s+|\s+(?:and|or|&)\s+|\s*;\s*", re.I)
@@ -169,10 +170,6 @@ def _part_answer(a: Answer, p: Part, score: float | None = None) -> Answer:
     return a.model_copy(update=update)
 
 
-def _overlaps(a: Answer, taken: list[Answer]) -> bool:
-    return any(a.document_id == t.document_id and a.start < t.end and t.start < a.end for t in taken)
-
-
 def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS) -> list[Answer]:
     """The item spans of a list answer from the reader's answers (best first): the best answer and every
     further non-overlapping one scoring at least `ratio` of it (and `floor`), coordinations split into
@@ -185,7 +182,7 @@ def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_
     for a in ranked:
         if taken and (a.score < max(settings.floor, settings.ratio * best) or len(taken) >= settings.max_items):
             break
-        if _overlaps(a, taken):
+        if overlaps_any(a, taken):
             continue
         parts = coordination_parts(a, settings.max_item_words)
         pieces = [_part_answer(a, p) for p in parts] or [a]
@@ -195,7 +192,7 @@ def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_
                 for p in conjunct_parts(a, settings.max_item_words)
             ]
         for piece in pieces:
-            if not _overlaps(piece, taken):
+            if not overlaps_any(piece, taken):
                 taken.append(piece)
     return taken[: settings.max_items]
 
@@ -214,14 +211,13 @@ def span_items(
     answers: list[Answer],
     negative_question: bool = False,
     settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
-    spans: list[Answer] | None = None,
 ) -> tuple[list[ListItem], list[ListItem]]:
-    """(items, excluded), best first, from the reader's calibrated answers (`list_spans` of them, or the
-    item `spans` given): items grouped by alias or normalised name; negated items excluded with their reason."""
+    """(items, excluded), best first, from the reader's calibrated answers (their `list_spans`): items grouped
+    by alias or normalised name; negated items excluded with their reason."""
     aliases = load_aliases()
     groups: dict[str, list[Answer]] = {}
     names: dict[str, str] = {}
-    for ev in list_spans(answers, settings) if spans is None else spans:
+    for ev in list_spans(answers, settings):
         key = aliases.canonical(ev.text, want_countries=True) or normalise(ev.text)
         if not key:
             continue
