@@ -36,8 +36,8 @@ from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_que
 from qa.lists.span_items import (
     DEFAULT_SPAN_SETTINGS,
     SpanListSettings,
-    are_names,
     coordination_parts,
+    named_parts,
     span_items,
 )
 from qa.lists.stance import StanceReading, clause_stance, relative_stance
@@ -435,8 +435,8 @@ class ListAnswerer:
         names_first = kind in GAZETTEER_KINDS or not self.spans_answer
         if names_first and (resp := from_names()) is not None:
             return resp
-        if self.spans_answer and spans and spans[0].score >= threshold:
-            items, excluded = span_items(spans, info.negative, self.span_settings)
+        if self.spans_answer and spans and clears(spans[0], threshold, self.span_settings):
+            items, excluded = span_items(spans, info.negative, self.span_settings, asks_who(question))
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         # a typed question ("Which products ...") the spans did not answer with a list: the typed names
@@ -452,27 +452,53 @@ class ListAnswerer:
         """The response to a question whose form asks for one thing, from the reader's `answers` (calibrated,
         best first, not thresholded): a list when the evidence holds several answers (`evidence_is_list`),
         else the answers that clear the threshold."""
-        served = [a for a in answers if a.score >= self.reader.threshold][:top_k]
-        if served and self.spans_answer and evidence_is_list(question, answers, self.span_settings):
+        threshold = self.reader.threshold
+        served = [a for a in answers if a.score >= threshold][:top_k]
+        if self.spans_answer and evidence_is_list(question, answers, threshold, self.span_settings):
             if not info.parsed:  # the stance of each item reads the question's negation
                 info = analyse_question(question, parse_always=True)
-            items, excluded = span_items(answers, info.negative, self.span_settings)
+            items, excluded = span_items(answers, info.negative, self.span_settings, asks_who(question))
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         return _single_response(question, served, hits)
 
 
 _ONE_OF = re.compile(r"\b(?:one|an?\s+example|any|either)\s+of\b", re.I)  # "Who was one of ...?" asks for one
+_WHO = re.compile(r"^\W*(?:\w+\W+){0,2}?whom?\b", re.I)
 
 
-def evidence_is_list(question: str, answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS) -> bool:
+def asks_who(question: str) -> bool:
+    """True when the question asks "who" (among its first words): its items are names of people or groups."""
+    return bool(_WHO.match(question))
+
+
+def evidence_is_list(
+    question: str,
+    answers: list[Answer],
+    threshold: float,
+    settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
+) -> bool:
     """Whether the reader's best answer to a question of singular form is really several: it coordinates
-    names or numbers ("Raymond Unwin and Barry Parker"; "Who wrote ...?" often has two answers), and the
-    question does not ask for one of several ("Who was one of ...?")."""
+    names or numbers ("Raymond Unwin and Barry Parker"; "Who wrote ...?" often has two answers; for "who",
+    names with a descriptor count: "planner Raymond Unwin and architect Barry Parker"), it clears the
+    threshold (a coordination of three or more, `long_list_factor` of it), and the question does not ask
+    for one of several ("Who was one of ...?")."""
     if not answers or _ONE_OF.search(question):
         return False
     parts = coordination_parts(answers[0], settings.max_item_words)
-    return bool(parts) and are_names(parts)
+    if len(parts) < 2 or not clears(answers[0], threshold, settings, parts):
+        return False
+    return named_parts(parts, descriptors=asks_who(question)) is not None
+
+
+def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list | None = None) -> bool:
+    """Whether the best span is good enough to make a list: it clears the threshold, or it names three or
+    more things (`parts`: its coordination, found when not given) and clears `long_list_factor` of it."""
+    if best.score >= threshold:
+        return True
+    if best.score < threshold * settings.long_list_factor:
+        return False
+    return len(coordination_parts(best, settings.max_item_words) if parts is None else parts) >= 3
 
 
 def _single_response(question: str, answers: list[Answer], hits: list[Retrieved]) -> AskResponse:

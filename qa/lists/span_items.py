@@ -40,7 +40,8 @@ _TRAILING_BRACKET = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z`'\"“(]")
 MAX_ITEM_WORDS = 12
 _NOMINAL = {"NOUN", "PROPN", "NUM", "PRON"}
-_NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’\-]*|of|the|de|van|von|der|da|di|du|la|le|al|bin|and|for|&)$")
+_NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’\-]*|of|the|de|van|von|der|da|di|du|la|le|al|bin|and|for|&|['’]s)$")
+MAX_DESCRIPTOR_WORDS = 4  # "great Russian composer Pyotr Ilyich Tchaikovsky": the words before the name
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class SpanListSettings:
     ratio: float = 0.7  # a further answer scores at least this share of the best one ...
     floor: float = 0.1  # ... and at least this
     conjunct_factor: float = 0.9  # a conjunct found beside an answer gets this share of the answer's score
+    # A span naming three or more things is exactly right less often than a short one, though its items
+    # may all be right: as a list, it needs only this share of the reader's threshold.
+    long_list_factor: float = 0.5
     max_items: int = 20
     max_item_words: int = MAX_ITEM_WORDS
 
@@ -163,6 +167,31 @@ def are_names(parts: list[Part]) -> bool:
     )
 
 
+def name_core(part: Part) -> Part | None:
+    """The name a part ends in, without the few words that describe it ("architect Barry Parker" -> "Barry
+    Parker", "stars McFerrin" -> "McFerrin"); the part itself when it is a name; None when it ends in none."""
+    words = list(re.finditer(r"\S+", part.text))
+    i = len(words)
+    while i > 0 and _NAME_WORD.match(words[i - 1].group()):
+        i -= 1
+    while i < len(words) and not words[i].group()[:1].isupper() and not words[i].group()[:1].isdigit():
+        i += 1  # a name starts with a capital or a digit ("of the" inside a name only)
+    if i >= len(words) or i > MAX_DESCRIPTOR_WORDS:
+        return None
+    lo = words[i].start()
+    return Part(part.start + lo, part.end, part.text[lo:])
+
+
+def named_parts(parts: list[Part], descriptors: bool) -> list[Part] | None:
+    """`parts` as names when every part is one (`descriptors`: or ends in one, trimmed to it), else None."""
+    if are_names(parts):
+        return parts
+    if not descriptors:
+        return None
+    cores = [name_core(p) for p in parts]
+    return [c for c in cores if c is not None] if all(cores) else None
+
+
 def _part_answer(a: Answer, p: Part, score: float | None = None) -> Answer:
     update: dict[str, object] = {"text": p.text, "start": p.start, "end": p.end}
     if score is not None:
@@ -170,10 +199,13 @@ def _part_answer(a: Answer, p: Part, score: float | None = None) -> Answer:
     return a.model_copy(update=update)
 
 
-def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS) -> list[Answer]:
+def list_spans(
+    answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS, people: bool = False
+) -> list[Answer]:
     """The item spans of a list answer from the reader's answers (best first): the best answer and every
     further non-overlapping one scoring at least `ratio` of it (and `floor`), coordinations split into
-    their parts and each answer's conjuncts added. Spans that run across a sentence break are not answers."""
+    their parts (for a question about `people`, names without their descriptors) and each answer's
+    conjuncts added. Spans that run across a sentence break are not answers."""
     ranked = sorted((a for a in answers if not _SENTENCE_BREAK.search(a.text)), key=lambda a: -a.score)
     if not ranked:
         return []
@@ -185,6 +217,8 @@ def list_spans(answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_
         if overlaps_any(a, taken):
             continue
         parts = coordination_parts(a, settings.max_item_words)
+        if people and parts:
+            parts = named_parts(parts, descriptors=True) or parts
         pieces = [_part_answer(a, p) for p in parts] or [a]
         if not parts:
             pieces += [
@@ -211,13 +245,14 @@ def span_items(
     answers: list[Answer],
     negative_question: bool = False,
     settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
+    people: bool = False,
 ) -> tuple[list[ListItem], list[ListItem]]:
     """(items, excluded), best first, from the reader's calibrated answers (their `list_spans`): items grouped
     by alias or normalised name; negated items excluded with their reason."""
     aliases = load_aliases()
     groups: dict[str, list[Answer]] = {}
     names: dict[str, str] = {}
-    for ev in list_spans(answers, settings):
+    for ev in list_spans(answers, settings, people):
         key = aliases.canonical(ev.text, want_countries=True) or normalise(ev.text)
         if not key:
             continue

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from qa.answers import Answer
-from qa.lists.span_items import are_names, conjunct_parts, coordination_parts, list_spans, span_items
+from qa.lists.span_items import (
+    Part,
+    are_names,
+    conjunct_parts,
+    coordination_parts,
+    list_spans,
+    name_core,
+    named_parts,
+    span_items,
+)
 
 SENTENCE = "The garden city was designed by planner Raymond Unwin and architect Barry Parker in 1902."
 
@@ -79,3 +88,42 @@ def test_list_spans_take_close_answers_and_never_overlap():
     assert [a.text for a in spans] == ["Bob Russell", "Bobby Scott"]  # 1969 scores under 0.7 of the best
     dup = list_spans([_answer("Bob Russell", 0.8, ctx), _answer("Russell", 0.79, ctx)])
     assert [a.text for a in dup] == ["Bob Russell"]
+
+
+def test_names_keep_their_possessives_and_lose_their_descriptors():
+    ctx = "The theme is sung by Solange Knowles & Destiny 's Child."
+    parts = coordination_parts(_answer("Solange Knowles & Destiny 's Child", context=ctx))
+    assert are_names(parts)
+    described = coordination_parts(_answer("planner Raymond Unwin and architect Barry Parker"))
+    assert named_parts(described, descriptors=False) is None
+    cores = named_parts(described, descriptors=True)
+    assert cores is not None and [p.text for p in cores] == ["Raymond Unwin", "Barry Parker"]
+    for p in cores:
+        assert SENTENCE[p.start - 500 : p.end - 500] == p.text
+    assert name_core(Part(0, 13, "rock and roll")) is None  # no name at its end
+    rock = coordination_parts(_answer("rock and roll", context="They played rock and roll all night."))
+    assert named_parts(rock, descriptors=True) is None
+
+
+def test_a_who_list_names_people_without_their_descriptors():
+    items, _ = span_items([_answer("planner Raymond Unwin and architect Barry Parker")], people=True)
+    assert [i.name for i in items] == ["Raymond Unwin", "Barry Parker"]
+    items, _ = span_items([_answer("planner Raymond Unwin and architect Barry Parker")])
+    assert [i.name for i in items] == ["planner Raymond Unwin", "architect Barry Parker"]
+
+
+def test_singular_questions_get_a_list_when_the_best_span_names_several():
+    from qa.lists.answerer import asks_who, evidence_is_list
+
+    two = [_answer("planner Raymond Unwin and architect Barry Parker", 0.6)]
+    assert evidence_is_list("who designed the garden city", two, threshold=0.4)  # names behind descriptors
+    assert not evidence_is_list("What was designed in 1902?", two, threshold=0.4)  # not a "who": phrases
+    assert not evidence_is_list("Who was one of the designers?", two, threshold=0.4)  # asks for one
+    assert not evidence_is_list("who designed the garden city", [_answer("Raymond Unwin", 0.9)], threshold=0.4)
+    low_two = [_answer("Unwin and Parker", 0.3, context="It was designed by Unwin and Parker.")]
+    assert not evidence_is_list("who designed it", low_two, threshold=0.4)  # two names below the threshold
+    cast = "The video stars McFerrin, Robin Williams, and Bill Irwin."
+    low_three = [_answer("McFerrin, Robin Williams, and Bill Irwin", 0.3, context=cast)]
+    assert evidence_is_list("who was in the video", low_three, threshold=0.4)  # three clear half of it
+    assert not evidence_is_list("who was in the video", [low_three[0].model_copy(update={"score": 0.1})], 0.4)
+    assert asks_who("In 1990, who won the cup?") and not asks_who("Whose car was it?")
