@@ -19,7 +19,7 @@ from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
 from qa.nlp import nlp
-from qa.reader import Reader, SentenceReader
+from qa.reader import Reader, SentenceReader, Staging, merge_answers, read_in_stages
 from qa.retriever import HybridRetriever, Retrieved
 from qa.settings import Settings
 from qa.span_reader import BACKENDS_RECORD, SpanReader, shipped_reader_dir
@@ -97,10 +97,11 @@ def make_embedder(settings: Settings | None = None) -> Embedder:
 class QAPipeline:
     """Answers questions over one index with one retriever and one reader (all given, all ready)."""
 
-    def __init__(self, store: Store, embedder: Embedder, reader: Reader) -> None:
+    def __init__(self, store: Store, embedder: Embedder, reader: Reader, staging: Staging | None = Staging()) -> None:
         self.store = store
         self.embedder = embedder
         self.reader = reader
+        self.staging = staging  # single answers: the top passages first, the rest only when unsure
         self.retriever = HybridRetriever(store, embedder)
         self.lists = ListAnswerer(self.retriever, reader, embedder, store.document)
 
@@ -175,7 +176,10 @@ class QAPipeline:
         if hits is None:
             hits = self.retriever.retrieve(question, top_k)
         # below the threshold too: a list needs the answers beside the best one (`from_evidence` serves the rest)
-        answers = self.reader.read(question, hits, top_k=max(top_k, EVIDENCE_ANSWERS), threshold=0.0)
+        n = max(top_k, EVIDENCE_ANSWERS)
+        answers = merge_answers(
+            read_in_stages(lambda hs: self.reader.read(question, hs, top_k=n, threshold=0.0), hits, self.staging)
+        )[:n]
         return self.lists.from_evidence(question, info, answers, hits, top_k)
 
     def documents(self, offset: int = 0, limit: int | None = None) -> list[DocumentSummary]:

@@ -6,16 +6,19 @@ baseline: it returns the sentences of the passages that best answer the question
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from index.embedder import Embedder
+from index.embedding_cache import EmbeddingCache
 from index.passages import Passage
 from index.text import bm25_tokens
 from qa.answers import Answer
 from qa.retriever import Retrieved
+from qa.text import normalize_answer
 
 
 @runtime_checkable
@@ -75,6 +78,48 @@ def overlaps_any(a: Answer, others: Sequence[Answer]) -> bool:
     return any(a.document_id == o.document_id and a.start < o.end and o.start < a.end for o in others)
 
 
+def merge_answers(answers: list[Answer]) -> list[Answer]:
+    """Best first; drop spans overlapping a better span of the same document, and repeats of the same text.
+
+    Overlapping passages propose the same span twice, and neighbouring windows propose nested spans of the
+    same region: each region is reported once, with its best score.
+    """
+    kept: list[Answer] = []
+    seen_text: set[str] = set()
+    for a in sorted(answers, key=lambda a: -a.score):
+        if overlaps_any(a, kept):
+            continue
+        key = normalize_answer(a.text) or a.text
+        if key in seen_text:
+            continue
+        seen_text.add(key)
+        kept.append(a)
+    return kept
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Reading in two stages: the `first` best passages, then the rest only when the best answer there is
+    less probable than `sure` (most questions are answered surely from the top two passages, and reading
+    the others costs time without changing the answer: `bench/bench_staging.py` measures both)."""
+
+    first: int = 2
+    sure: float = 0.7
+
+
+def read_in_stages(
+    read: Callable[[Sequence[Retrieved]], list[Answer]], hits: Sequence[Retrieved], staging: Staging | None
+) -> list[Answer]:
+    """`read(hits)` done in stages (`staging`; None: all at once): answers of the first passages, and of the
+    rest too unless one of the first is sure enough. Not merged across the stages."""
+    if staging is None or len(hits) <= staging.first:
+        return read(hits)
+    first = read(hits[: staging.first])
+    if first and max(a.score for a in first) >= staging.sure:
+        return first
+    return first + read(hits[staging.first :])
+
+
 def passage_sentences(hits: Sequence[Retrieved]) -> list[tuple[Retrieved, int, int]]:
     """Every sentence of the passages once (overlapping passages share sentences), as (hit, start, end)
     with document offsets, in document order."""
@@ -85,7 +130,7 @@ def passage_sentences(hits: Sequence[Retrieved]) -> list[tuple[Retrieved, int, i
     return [seen[k] for k in sorted(seen)]
 
 
-def sentence_relevance(embedder: Embedder, question: str, texts: list[str]) -> np.ndarray:
+def sentence_relevance(embedder: Embedder | EmbeddingCache, question: str, texts: list[str]) -> np.ndarray:
     """How well each text matches the question: 0.8 x embedding cosine + 0.2 x share of question words it holds."""
     vecs = embedder.embed([question] + texts)
     cos = vecs[1:] @ vecs[0]

@@ -28,10 +28,9 @@ import numpy as np
 from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
 from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
-from qa.reader import make_answer, overlaps_any
+from qa.reader import make_answer, merge_answers
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
-from qa.text import normalize_answer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -190,25 +189,6 @@ def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[in
     import torch
 
     return tuple(torch.from_numpy(a) for a in pad_arrays(input_ids, token_type_ids))
-
-
-def merge_answers(answers: list[Answer]) -> list[Answer]:
-    """Best first; drop spans overlapping a better span of the same document, and repeats of the same text.
-
-    Overlapping passages propose the same span twice, and neighbouring windows propose nested spans of the
-    same region: each region is reported once, with its best score.
-    """
-    kept: list[Answer] = []
-    seen_text: set[str] = set()
-    for a in sorted(answers, key=lambda a: -a.score):
-        if overlaps_any(a, kept):
-            continue
-        key = normalize_answer(a.text) or a.text
-        if key in seen_text:
-            continue
-        seen_text.add(key)
-        kept.append(a)
-    return kept
 
 
 class SpanReader:

@@ -28,6 +28,7 @@ import numpy as np
 
 from index.documents import Document
 from index.embedder import Embedder
+from index.embedding_cache import EmbeddingCache
 from qa.answers import Answer, AskResponse, ListItem
 from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
@@ -138,7 +139,7 @@ def _refers_back(text: str) -> bool:
 
 
 def score_sentences(
-    embedder: Embedder,
+    embedder: Embedder | EmbeddingCache,
     document: Callable[[str], Document | None],
     question: str,
     hits: list[Retrieved],
@@ -187,7 +188,7 @@ def _between(document: Callable[[str], Document | None], a: Sentence, b: Sentenc
     return gap if not gap.strip() else None
 
 
-def _question_kind(embedder: Embedder, info: QuestionInfo) -> str:
+def _question_kind(embedder: Embedder | EmbeddingCache, info: QuestionInfo) -> str:
     """The item type; an unknown head noun is typed by embedding similarity to a few prototypes."""
     if info.kind != "any" or not info.head:
         return info.kind
@@ -373,7 +374,10 @@ def _to_item(key: str, g: _Group, settings: ListSettings) -> ListItem:
 
 
 class ListAnswerer:
-    """List answers from explicit parts: a retriever, a reader, the embedder and the indexed documents."""
+    """List answers from explicit parts: a retriever, a reader, the embedder and the indexed documents.
+
+    The vectors of the sentences it ranks are kept in `sentence_vectors` (by default a cache of its own over
+    the embedder): the next list question about the same stories does not embed them again."""
 
     def __init__(
         self,
@@ -383,10 +387,11 @@ class ListAnswerer:
         document: Callable[[str], Document | None],
         settings: ListSettings = DEFAULT_SETTINGS,
         span_settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
+        sentence_vectors: EmbeddingCache | None = None,
     ) -> None:
         self.retriever = retriever
         self.reader = reader
-        self.embedder = embedder
+        self.sentence_vectors = sentence_vectors if sentence_vectors is not None else EmbeddingCache(embedder)
         self.document = document
         self.settings = settings
         self.span_settings = span_settings
@@ -412,7 +417,8 @@ class ListAnswerer:
         """
         info = info or analyse_question(question)
         if hits is None:
-            hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES))
+            vector = self.sentence_vectors.embed([question])[0]  # ranks its sentences next: embedded once
+            hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES), vector=vector)
         try:  # every span the reader proposes, with its calibrated score: it ranks sentences, not only answers
             spans = self.reader.read(
                 question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)), threshold=0.0
@@ -420,11 +426,11 @@ class ListAnswerer:
         except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
             spans = []
         threshold = self.reader.threshold
-        kind = _question_kind(self.embedder, info)
+        kind = _question_kind(self.sentence_vectors, info)
         info = replace(info, kind=kind)
 
         def from_names() -> AskResponse | None:
-            sents = score_sentences(self.embedder, self.document, question, hits, spans, self.settings)
+            sents = score_sentences(self.sentence_vectors, self.document, question, hits, spans, self.settings)
             items, excluded, _relevant = collect_items(sents, info, self.settings)
             countries = load_aliases().country_names
             people = kind == "agent" and any(it.name not in countries for it in items + excluded)

@@ -29,7 +29,7 @@ from index.embedder import Embedder
 from index.store import Store
 from qa.answers import AskResponse
 from qa.offline.squad import SquadQuestion, best_over_golds, load_squad, normalize_answer
-from qa.reader import Reader
+from qa.reader import Reader, Staging, read_in_stages
 from qa.retriever import HybridRetriever, Retrieved
 
 RECALL_AT = (1, 5, 20)
@@ -84,17 +84,21 @@ def _row(q: SquadQuestion, forced: str, served: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _forced_and_served(reader: Reader, question: str, hits: list[Retrieved]) -> tuple[str, str]:
-    """The best answer's text regardless of score, and the text `POST /ask` would serve ("" = no answer)."""
+def _forced_and_served(
+    reader: Reader, question: str, hits: list[Retrieved], staging: Staging | None = None
+) -> tuple[str, str]:
+    """The best answer's text regardless of score, and the text `POST /ask` would serve ("" = no answer),
+    reading the passages in stages as the service does (`staging`; None: all at once)."""
     threshold = reader.threshold
-    if hasattr(reader, "candidates"):
-        cands = reader.candidates(question, hits)
+    candidates = getattr(reader, "candidates", None)
+    if candidates is not None:
+        cands = read_in_stages(lambda hs: candidates(question, hs), hits, staging)
         if not cands:
             return "", ""
         best = max(cands, key=lambda a: a.score)
         return best.text, best.text if best.score >= threshold else ""
-    answers = reader.read(question, hits, top_k=1)
-    text = answers[0].text if answers else ""
+    answers = read_in_stages(lambda hs: reader.read(question, hs, top_k=1), hits, staging)
+    text = max(answers, key=lambda a: a.score).text if answers else ""
     return text, text
 
 
@@ -157,9 +161,10 @@ def eval_open(
     top_k: int = 5,
     index_dir: Path | None = None,
     corpus: list[SquadQuestion] | None = None,
+    staging: Staging | None = Staging(),
 ) -> dict[str, Any]:
     """Index every paragraph of `corpus` and of the questions as a document, retrieve for every question,
-    and read the top `top_k` passages."""
+    and read the top `top_k` passages as the service does (in stages: `staging`; None reads all at once)."""
     docs: dict[str, Document] = {}
     for q in [*(corpus or []), *questions]:
         docs.setdefault(q.context, Document(text=q.context, title=q.title))
@@ -180,7 +185,7 @@ def eval_open(
             rr += 1.0 / rank
             for k in RECALL_AT:
                 hits_at[k] += rank <= k
-        rows.append(_row(q, *_forced_and_served(reader, q.question, hits[:top_k])))
+        rows.append(_row(q, *_forced_and_served(reader, q.question, hits[:top_k], staging)))
     n = max(1, len(questions))
     out = summarize(rows)
     out["served"] = summarize_served(rows)
@@ -225,6 +230,7 @@ def eval_off_topic(
     embedder: Embedder,
     top_k: int = 5,
     index_dir: Path | None = None,
+    staging: Staging | None = Staging(),
 ) -> dict[str, Any]:
     """Ask questions over a corpus that does not hold their answers: the share answered with "no answer"."""
     questions = off_topic_questions(questions, corpus_docs)
@@ -234,7 +240,8 @@ def eval_off_topic(
     abstained = 0
     wrongly: list[dict[str, str]] = []
     for q, v in tqdm(list(zip(questions, vectors)), desc="off-topic", unit="q", file=sys.stderr):
-        _, served = _forced_and_served(reader, q.question, retriever.retrieve(q.question, top_k, vector=v))
+        hits = retriever.retrieve(q.question, top_k, vector=v)
+        _, served = _forced_and_served(reader, q.question, hits, staging)
         abstained += not served
         if served and len(wrongly) < 10:
             wrongly.append({"question": q.question, "answer": served})

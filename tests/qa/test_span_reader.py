@@ -12,8 +12,9 @@ import pytest
 
 from index.passages import Passage, split_sentences
 from qa.answers import Answer
+from qa.reader import merge_answers
 from qa.retriever import Retrieved
-from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, merge_answers, shipped_reader_dir
+from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, shipped_reader_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
