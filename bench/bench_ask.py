@@ -40,6 +40,7 @@ QUESTIONS = [
 def stage_times(index_dir: Path, repeats: int) -> dict:
     """In-process: embedding+retrieval vs reading, per question kind, warm."""
     from qa.pipeline import QAPipeline
+    from qa.reader import read_in_stages
     from qa.settings import Settings
 
     pipe = QAPipeline.open(Settings.from_env().with_(index_dir=index_dir))
@@ -49,7 +50,7 @@ def stage_times(index_dir: Path, repeats: int) -> dict:
             t0 = time.perf_counter()
             hits = pipe.retriever.retrieve(q, 5)
             t1 = time.perf_counter()
-            pipe.reader.read(q, hits, top_k=5)
+            read_in_stages(lambda hs, q=q: pipe.reader.read(q, hs, top_k=5), hits, pipe.staging)  # as `ask` reads
             t2 = time.perf_counter()
             pipe.ask(q, top_k=5)
             t3 = time.perf_counter()
