@@ -33,9 +33,10 @@ from qa.answers import Answer, AskResponse, ListItem
 from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
 from qa.lists.mentions import Mention, find_mentions
-from qa.lists.question import KINDS, QuestionInfo, analyse_question, is_list_question
+from qa.lists.question import KINDS, QuestionInfo, analyse_question, asks_who, is_list_question
 from qa.lists.span_items import (
     DEFAULT_SPAN_SETTINGS,
+    Part,
     SpanListSettings,
     coordination_parts,
     named_parts,
@@ -470,12 +471,6 @@ class ListAnswerer:
 
 
 _ONE_OF = re.compile(r"\b(?:one|an?\s+example|any|either)\s+of\b", re.I)  # "Who was one of ...?" asks for one
-_WHO = re.compile(r"^\W*(?:\w+\W+){0,2}?whom?\b", re.I)
-
-
-def asks_who(question: str) -> bool:
-    """True when the question asks "who" (among its first words): its items are names of people or groups."""
-    return bool(_WHO.match(question))
 
 
 def evidence_is_list(
@@ -497,7 +492,7 @@ def evidence_is_list(
     return named_parts(parts, descriptors=asks_who(question)) is not None
 
 
-def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list | None = None) -> bool:
+def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list[Part] | None = None) -> bool:
     """Whether the best span is good enough to make a list: it clears the threshold, or it names three or
     more things (`parts`: its coordination, found when not given) and clears `long_list_factor` of it."""
     if best.score >= threshold:

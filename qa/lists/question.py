@@ -196,6 +196,14 @@ def may_ask_for_a_list(question: str) -> bool:
     )
 
 
+_WHO = re.compile(r"^\W*(?:\w+\W+){0,2}?whom?\b", re.I)
+
+
+def asks_who(question: str) -> bool:
+    """True when the question asks "who" (among its first words): its items are names of people or groups."""
+    return bool(_WHO.match(question))
+
+
 def analyse_question(question: str, parse_always: bool = False) -> QuestionInfo:
     """Parse `question` and decide whether, and how, it asks for a list (without the parse when
     `may_ask_for_a_list` rules a list out, unless `parse_always`)."""

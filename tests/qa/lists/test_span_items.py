@@ -113,7 +113,8 @@ def test_a_who_list_names_people_without_their_descriptors():
 
 
 def test_singular_questions_get_a_list_when_the_best_span_names_several():
-    from qa.lists.answerer import asks_who, evidence_is_list
+    from qa.lists.answerer import evidence_is_list
+    from qa.lists.question import asks_who
 
     two = [_answer("planner Raymond Unwin and architect Barry Parker", 0.6)]
     assert evidence_is_list("who designed the garden city", two, threshold=0.4)  # names behind descriptors
