@@ -44,7 +44,14 @@ from qa.lists.span_items import (
 )
 from qa.lists.stance import StanceReading, clause_stance, relative_stance
 from qa.nlp import parse
-from qa.reader import Reader, SentenceReader, make_answer, passage_sentences, sentence_relevance
+from qa.reader import (
+    Reader,
+    SentenceReader,
+    make_answer,
+    merge_answers,
+    passage_sentences,
+    sentence_relevance,
+)
 from qa.retriever import HybridRetriever, Retrieved
 
 __all__ = ["ListAnswerer", "ListSettings", "is_list_question", "narrow_to"]
@@ -88,6 +95,9 @@ class ListSettings:
     stance_window: float = 0.80  # evidence within this share of an item's best decides its stance
     conditional_factor: float = 0.9  # conditional items rank below equally relevant affirmed ones
     loose_factor: float = 0.85  # a mention whose NER label differs from the asked type
+    # Items of a gazetteer type come from typed names, the reader only raising the relevance of sentences: it
+    # reads the best `reader_passages` passages first, and the rest only when the names make no list.
+    reader_passages: int = 3
 
 
 DEFAULT_SETTINGS = ListSettings()
@@ -413,22 +423,20 @@ class ListAnswerer:
         relevant; items of any other type (a "who" question answered by people too), or when those find none,
         from the reader's answer spans (`span_items`); a question of another named type (people,
         organisations, products) that the spans do not answer with a list falls back to the typed names.
-        The reader reads every retrieved passage once. `hits` replaces retrieval (evaluation reads each
+        The reader reads every retrieved passage at most once (for a gazetteer type, the best
+        `reader_passages` unless the names make no list). `hits` replaces retrieval (evaluation reads each
         question with its own paragraph).
         """
         info = info or analyse_question(question)
         if hits is None:
             vector = self.sentence_vectors.embed([question])[0]  # ranks its sentences next: embedded once
             hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES), vector=vector)
-        try:  # every span the reader proposes, with its calibrated score: it ranks sentences, not only answers
-            spans = self.reader.read(
-                question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)), threshold=0.0
-            )
-        except Exception:  # a reader failure must not lose the list; similarity alone still ranks sentences
-            spans = []
         threshold = self.reader.threshold
         kind = _question_kind(self.sentence_vectors, info)
         info = replace(info, kind=kind)
+        names_first = kind in GAZETTEER_KINDS or not self.spans_answer
+        read = self.settings.reader_passages if names_first and self.spans_answer else len(hits)
+        spans = self._spans(question, hits[:read])
 
         def from_names() -> AskResponse | None:
             sents = score_sentences(self.sentence_vectors, self.document, question, hits, spans, self.settings)
@@ -439,9 +447,10 @@ class ListAnswerer:
                 return _list_response(question, items, excluded, hits)
             return None
 
-        names_first = kind in GAZETTEER_KINDS or not self.spans_answer
         if names_first and (resp := from_names()) is not None:
             return resp
+        if read < len(hits):  # the names made no list: the spans of every passage may
+            spans = merge_answers(spans + self._spans(question, hits[read:]))
         if self.spans_answer and spans and clears(spans[0], threshold, self.span_settings):
             items, excluded = span_items(spans, info.negative, self.span_settings, asks_who(question))
             if len(items) + len(excluded) >= 2:
@@ -452,6 +461,18 @@ class ListAnswerer:
         top = {h.passage.id for h in hits[:top_k]}
         single = [a for a in spans if a.score >= threshold and a.passage_id in top][:top_k]
         return _single_response(question, single, hits[:top_k])
+
+    def _spans(self, question: str, hits: list[Retrieved]) -> list[Answer]:
+        """Every span the reader proposes in `hits`, with its calibrated score (not thresholded: the spans rank
+        sentences, not only answers); none when the reader fails, so that similarity alone still ranks them."""
+        if not hits:
+            return []
+        try:
+            return self.reader.read(
+                question, hits, top_k=max(1, sum(len(h.passage.sentences) for h in hits)), threshold=0.0
+            )
+        except Exception:  # a reader failure must not lose the list
+            return []
 
     def from_evidence(
         self, question: str, info: QuestionInfo, answers: list[Answer], hits: list[Retrieved], top_k: int

@@ -143,3 +143,48 @@ def test_list_eval_scores_a_gold_file(tmp_path):
     assert row["gold"] == 6 and row["tp"] == 5 and row["missed"] == ["oslo"]  # Oslo is not in the article
     assert abs(row["recall"] - 5 / 6) < 1e-9
     assert out["wrongly_answered"] == 0 and out["detection_accuracy"] == 1.0
+
+
+class _Counting:
+    """The real reader, counting the passages each `read` hands it (to see what a list question reads)."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.threshold = reader.threshold
+        self.reads: list[int] = []
+
+    def warm_up(self) -> None:
+        self.reader.warm_up()
+
+    def question_note(self, question):
+        return self.reader.question_note(question)
+
+    def read(self, question, passages, top_k=5, threshold=None):
+        self.reads.append(len(passages))
+        return self.reader.read(question, passages, top_k=top_k, threshold=threshold)
+
+
+def test_gazetteer_lists_read_the_best_passages_only(seed_pipeline, ready_answers):
+    """A countries question reads its best `reader_passages` passages (its items are typed names; the reader
+    only ranks their sentences) and answers as when it read all; a question of another type reads all."""
+    from dataclasses import replace
+
+    from qa.lists.answerer import DEFAULT_SETTINGS, ListAnswerer
+
+    q = "Which countries are ready to send peacekeepers?"
+    reader = _Counting(seed_pipeline.reader)
+    staged = ListAnswerer(seed_pipeline.retriever, reader, seed_pipeline.embedder, seed_pipeline.document)
+    resp = staged.answer(q, 5)
+    assert reader.reads == [DEFAULT_SETTINGS.reader_passages]
+    assert len(resp.passages) > DEFAULT_SETTINGS.reader_passages  # the items come from the other passages too
+    everything = replace(DEFAULT_SETTINGS, reader_passages=100)
+    full = ListAnswerer(
+        seed_pipeline.retriever, _Counting(seed_pipeline.reader), seed_pipeline.embedder, seed_pipeline.document,
+        settings=everything,
+    ).answer(q, 5)  # fmt: skip
+    assert [(it.name, it.stance) for it in resp.items] == [(it.name, it.stance) for it in full.items]
+    assert [it.name for it in resp.excluded] == [it.name for it in full.excluded]
+
+    reader.reads.clear()
+    staged.answer("Which leaders met in Paris to discuss the peace plan?", 5)  # people: from the reader's spans
+    assert reader.reads and reader.reads[0] > DEFAULT_SETTINGS.reader_passages
