@@ -118,9 +118,36 @@ def clause_stance(token) -> StanceReading:
     return read_tokens(clause_tokens(governing_predicate(token)))
 
 
+# Verbs that report what their subject says or decides: the clause they introduce ("Which countries said they
+# would not ...?") is what such a question asks about. Any other verb's clausal object is a quotation or a
+# title ("who wrote he ain't heavy he's my brother", "who sings i don't want to miss a thing").
+REPORTING_VERBS = {
+    "say", "announce", "declare", "state", "indicate", "signal", "confirm", "insist", "claim", "warn", "argue",
+    "suggest", "report", "reveal", "tell", "hint", "promise", "pledge", "vow", "threaten", "decide", "agree",
+    "vote", "demand", "propose", "deny",
+}  # fmt: skip
+WH_WORDS = {"who", "whom", "whose", "what", "which", "where", "when", "why", "how"}
+
+
+def question_clause(doc) -> list:
+    """The tokens of what a question asks: the clause of the predicate its wh-word depends on (the root when it
+    has none), without a clausal object that is a quotation or a title (see `REPORTING_VERBS`)."""
+    wh = next((t for t in doc if t.lower_ in WH_WORDS), None)
+    pred = governing_predicate(wh) if wh is not None else next((t for t in doc if t.dep_ == "ROOT"), None)
+    if pred is None:
+        return list(doc)
+    skip: set[int] = set()
+    if pred.lemma_.lower() not in REPORTING_VERBS:
+        for child in pred.children:
+            if child.dep_ == "ccomp":
+                skip.update(t.i for t in child.subtree)
+    return [t for t in clause_tokens(pred) if t.i not in skip]
+
+
 def question_is_negative(doc) -> bool:
-    """True when the question asks about refusal or opposition ("Who opposed ...?", "Which ... will not ...?")."""
-    return read_tokens(list(doc)).stance == "negated"
+    """True when the question asks about refusal or opposition ("Who opposed ...?", "Which ... will not ...?"):
+    a negation in the clause it asks about, not in a title or quotation it names (`question_clause`)."""
+    return read_tokens(question_clause(doc)).stance == "negated"
 
 
 def relative_stance(reading: StanceReading, negative_question: bool) -> StanceReading:

@@ -132,6 +132,24 @@ def test_negative_question_flips_stance():
     assert relative_stance(reading, False).stance == "negated"
 
 
+@pytest.mark.parametrize(
+    "question, negative",
+    [
+        ("Which countries did not send troops?", True),
+        ("which countries did not sign the kyoto protocol", True),
+        ("Which countries said they would not send troops?", True),  # a reported clause is what is asked
+        ("Which companies are unwilling to participate?", True),
+        ("who voted against the bill", True),
+        ("List the players who never scored.", True),
+        ("who wrote he ain't heavy he's my brother lyrics", False),  # the negation is in a title
+        ("who sings i don't want to miss a thing", False),
+        ("Which countries sent troops?", False),
+    ],
+)
+def test_question_negation_is_read_from_the_asked_clause(question, negative):
+    assert question_is_negative(parse(question)) is negative
+
+
 def test_mentions_have_exact_offsets_roles_and_demonyms():
     text = "Intro line.\nCanadian Foreign Minister Anna Gray said her country would send medics to Chile."
     start = text.index("Canadian")
