@@ -126,13 +126,13 @@ REPORTING_VERBS = {
     "suggest", "report", "reveal", "tell", "hint", "promise", "pledge", "vow", "threaten", "decide", "agree",
     "vote", "demand", "propose", "deny",
 }  # fmt: skip
-WH_WORDS = {"who", "whom", "whose", "what", "which", "where", "when", "why", "how"}
+WH_TAGS = {"WDT", "WP", "WP$", "WRB"}  # the parser's tags of wh-words ("which", "who", "whose", "how", ...)
 
 
 def question_clause(doc) -> list:
     """The tokens of what a question asks: the clause of the predicate its wh-word depends on (the root when it
     has none), without a clausal object that is a quotation or a title (see `REPORTING_VERBS`)."""
-    wh = next((t for t in doc if t.lower_ in WH_WORDS), None)
+    wh = next((t for t in doc if t.tag_ in WH_TAGS), None)
     pred = governing_predicate(wh) if wh is not None else next((t for t in doc if t.dep_ == "ROOT"), None)
     if pred is None:
         return list(doc)
