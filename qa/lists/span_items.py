@@ -70,9 +70,9 @@ class Part:
     text: str
 
 
-def _piece(answer: Answer, lo: int, hi: int) -> Part | None:
-    """The part `answer.text[lo:hi]` without edge white space or a trailing bracketed remark."""
-    raw = answer.text[lo:hi]
+def _piece(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """The part `text[lo:hi]` without edge white space or a trailing bracketed remark, as (start, end)."""
+    raw = text[lo:hi]
     lead = len(raw) - len(raw.lstrip())
     piece = raw.strip()
     m = _TRAILING_BRACKET.search(piece)
@@ -80,34 +80,39 @@ def _piece(answer: Answer, lo: int, hi: int) -> Part | None:
         piece = piece[: m.start()].rstrip()
     if not piece:
         return None
-    s = answer.start + lo + lead
-    return Part(s, s + len(piece), piece)
+    return lo + lead, lo + lead + len(piece)
 
 
-def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
-    """The items of an answer that coordinates several ("A, B and C"; "A, B, C" with three or more short
-    parts), with document offsets; [] when the answer is not a coordination ("Paris, France" stays whole)."""
-    text = answer.text
+def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple[int, int]]:
+    """The (start, end) of each item of a text that coordinates several ("A, B and C"; "A, B, C" with three
+    or more short parts); [] when it is not a coordination ("Paris, France" stays whole)."""
     conjunction = bool(_CONJUNCTION.search(text))
     if not conjunction and text.count(",") < 2:
         return []
-    parts: list[Part] = []
+    parts: list[tuple[int, int]] = []
     pos = 0
     depth_safe = _outside_brackets(text)
     for m in [*(j for j in _JOINT.finditer(text) if depth_safe(j.start())), None]:
         end = m.start() if m else len(text)
-        part = _piece(answer, pos, end)
+        part = _piece(text, pos, end)
         if part is not None:
             parts.append(part)
         if m:
             pos = m.end()
-    if len(parts) < 2 or any(len(p.text.split()) > max_words for p in parts):
+    words = [len(text[s:e].split()) for s, e in parts]
+    if len(parts) < 2 or max(words) > max_words:
         return []
-    if not conjunction and (
-        len(parts) < 3 or any(len(p.text.split()) > _COMMA_LIST_PART_WORDS for p in parts) or _CALENDAR.search(text)
-    ):
+    if not conjunction and (len(parts) < 3 or max(words) > _COMMA_LIST_PART_WORDS or _CALENDAR.search(text)):
         return []
     return parts
+
+
+def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
+    """The items of an answer that coordinates several (see `coordination_spans`), with document offsets."""
+    return [
+        Part(answer.start + s, answer.start + e, answer.text[s:e])
+        for s, e in coordination_spans(answer.text, max_words)
+    ]
 
 
 def _outside_brackets(text: str):

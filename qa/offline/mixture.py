@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.lists.span_items import coordination_spans
 from qa.offline.squad import SquadQuestion, load_squad, normalize_answer
 
 DATA_DIR = Path("../shared/data")
@@ -30,7 +31,10 @@ DEFAULT_SOURCES = (
     "qed-train.json*1.5",
     "squadshifts-amazon.json",
     "squadshifts-reddit.json",
-)
+)  # the sources with a held-out part (evaluation and calibration read it)
+# List questions (every answer a list of spans): trained on, evaluated on their own dev file.
+LIST_SOURCES = ("qed-train-multispan.json*8",)
+TRAIN_SOURCES = (*DEFAULT_SOURCES, *LIST_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class TrainExample:
     answer_start: int
     answer_text: str
     source: str = ""
+    # Every (start, end) that is a gold answer's start and end too: the items of a list answer (a multi-span
+    # question's spans, or the parts of a coordination "A, B and C" beside the whole). Training spreads the
+    # start (end) probability over their starts (ends), so each item can be read as a span of its own.
+    items: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,11 @@ def _group_key(q: SquadQuestion, by_title: bool) -> str:
 def split_heldout(
     questions: list[SquadQuestion], name: str, seed: int = SPLIT_SEED
 ) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
-    """(train, held-out) split by whole article (or paragraph), fixed for a source name and seed."""
+    """(train, held-out) split by whole article (or paragraph), fixed for a source name and seed.
+
+    A set of list questions (every question `multi_span`) keeps nothing back: it has its own dev file."""
+    if questions and all(q.multi_span for q in questions):
+        return list(questions), []
     if name == Path(SQUAD_TRAIN).stem:
         titles = sorted({q.title for q in questions})
         random.Random(seed).shuffle(titles)
@@ -169,6 +181,23 @@ def _negative(
     return None
 
 
+MIN_COORDINATED_ITEMS = 3  # "A and B" is often one name ("Procter and Gamble"); "A, B and C" is a list
+
+
+def answer_items(q: SquadQuestion) -> tuple[tuple[int, int], ...]:
+    """The item spans of a question's answer: every span of a multi-span question; the parts of a gold answer
+    that coordinates three or more things, with the whole; () for a single answer."""
+    if q.multi_span:
+        return tuple((s, s + len(t)) for t, s in zip(q.answers, q.answer_starts))
+    if not q.answers:
+        return ()
+    a0, text = q.answer_starts[0], q.answers[0]
+    parts = coordination_spans(text)
+    if len(parts) < MIN_COORDINATED_ITEMS:
+        return ()
+    return (*((a0 + s, a0 + e) for s, e in parts), (a0, a0 + len(text)))
+
+
 def make_examples(
     questions: list[SquadQuestion],
     source: str,
@@ -187,7 +216,7 @@ def make_examples(
             question = question.rstrip(" ?")
         golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
         if q.answers:
-            out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source))
+            out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source, answer_items(q)))
         neg = _negative(q, golds, paras, rng.random(), rng, (neg_cut, neg_same, neg_other))
         if neg is not None:
             out.append(TrainExample(question, neg, -1, "", source))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.offline.mixture import DEFAULT_SOURCES, TrainExample, build_mixture
+from qa.offline.mixture import TRAIN_SOURCES, TrainExample, build_mixture
 from qa.span_reader import encode_windows
 
 log = logging.getLogger("qa.offline.train")
@@ -29,7 +29,7 @@ log = logging.getLogger("qa.offline.train")
 class TrainConfig:
     """Everything that determines a training run (recorded in the model card)."""
 
-    sources: str = ",".join(DEFAULT_SOURCES)  # FILE[*WEIGHT],... (see qa.offline.mixture)
+    sources: str = ",".join(TRAIN_SOURCES)  # FILE[*WEIGHT],... (see qa.offline.mixture)
     init_from: str = ""  # weights to continue from ("": the base encoder)
     output: str = "qa/models/reader"
     workdir: str = "runs/reader"
@@ -54,11 +54,12 @@ class TrainConfig:
 
 
 def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, stride: int) -> dict:
-    """Tokenise into overlapping windows and label each with start/end token indices (0 = no answer)."""
+    """Tokenise into overlapping windows and label each with its gold start and end token indices: one of
+    each for a single answer, one per item inside the window for a list answer, [0] (no answer) if none."""
     input_ids: list[list[int]] = []
     token_type_ids: list[list[int]] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts: list[list[int]] = []
+    ends: list[list[int]] = []
     chunk = 2000
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]
@@ -67,17 +68,20 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
             ex = batch[sample]
             offsets = enc["offset_mapping"][i]
             seq_ids = enc.sequence_ids(i)
-            s_tok = e_tok = 0
-            if ex.answer_start >= 0:
-                a0, a1 = ex.answer_start, ex.answer_start + len(ex.answer_text)
-                ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+            ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+            spans = ex.items
+            if not spans and ex.answer_start >= 0:
+                spans = ((ex.answer_start, ex.answer_start + len(ex.answer_text)),)
+            s_toks: set[int] = set()
+            e_toks: set[int] = set()
+            for a0, a1 in spans:
                 if ctx and offsets[ctx[0]][0] <= a0 and offsets[ctx[-1]][1] >= a1:
-                    s_tok = next(t for t in ctx if offsets[t][1] > a0)
-                    e_tok = next(t for t in reversed(ctx) if offsets[t][0] < a1)
+                    s_toks.add(next(t for t in ctx if offsets[t][1] > a0))
+                    e_toks.add(next(t for t in reversed(ctx) if offsets[t][0] < a1))
             input_ids.append(enc["input_ids"][i])
             token_type_ids.append(enc["token_type_ids"][i])
-            starts.append(s_tok)
-            ends.append(e_tok)
+            starts.append(sorted(s_toks) or [0])
+            ends.append(sorted(e_toks) or [0])
     return {"input_ids": input_ids, "token_type_ids": token_type_ids, "start": starts, "end": ends}
 
 
@@ -105,7 +109,7 @@ def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) 
 
 
 def collate(features: dict, idx: list[int]):
-    """One batch of windows as padded tensors with their start/end labels."""
+    """One batch of windows as padded tensors, with their gold start and end positions as boolean masks."""
     import torch
 
     from qa.span_reader import pad_windows
@@ -113,22 +117,28 @@ def collate(features: dict, idx: list[int]):
     ids, types, mask = pad_windows(
         [features["input_ids"][i] for i in idx], [features["token_type_ids"][i] for i in idx]
     )
-    start = torch.tensor([features["start"][i] for i in idx])
-    end = torch.tensor([features["end"][i] for i in idx])
+    start = torch.zeros(ids.shape, dtype=torch.bool)
+    end = torch.zeros(ids.shape, dtype=torch.bool)
+    for row, i in enumerate(idx):
+        start[row, features["start"][i]] = True
+        end[row, features["end"][i]] = True
     return ids, types, mask, start, end
 
 
 def span_loss(start_logits, end_logits, types, mask, start, end):
-    """Cross-entropy over the positions a span may take: [CLS] (no answer) and the context tokens."""
+    """Negative log-likelihood of the gold starts and ends among the positions a span may take ([CLS], no
+    answer, and the context tokens); several gold positions (a list's items) share the probability."""
     import torch
-    import torch.nn.functional as F
 
     allowed = (types == 1) & (mask == 1)
     allowed[:, 0] = True
     neg = torch.finfo(torch.float32).min / 2
-    sl = start_logits.float().masked_fill(~allowed, neg)
-    el = end_logits.float().masked_fill(~allowed, neg)
-    return (F.cross_entropy(sl, start) + F.cross_entropy(el, end)) / 2
+
+    def nll(logits, gold):
+        logits = logits.float().masked_fill(~allowed, neg)
+        return (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(~gold, neg), 1)).mean()
+
+    return (nll(start_logits, start) + nll(end_logits, end)) / 2
 
 
 def lr_factor(progress: float, warmup: float) -> float:

@@ -10,6 +10,7 @@ import pytest
 from qa.offline.mixture import (
     DEFAULT_SOURCES,
     Source,
+    answer_items,
     build_mixture,
     make_examples,
     sentence_bounds,
@@ -121,3 +122,17 @@ def test_training_runs_in_chunks_and_writes_a_loadable_reader(tmp_path):
     later = run("b", "--init-from", str(tmp_path / "a"), "--start-step", "2")
     assert later["batches_done"] == [2, later["steps_planned"]]
     assert later["previous"][0]["steps_done"] == first["steps_done"]
+
+
+def test_list_answers_are_labelled_item_by_item():
+    ctx = "The farm grows wheat, barley and rye. Its owner, Ann Lee, sold it to Bo Chan in 1990."
+    three = SquadQuestion("1", "what grows there", ctx, "T", 0, ("wheat, barley and rye",), (ctx.index("wheat"),))
+    items = answer_items(three)
+    assert [ctx[s:e] for s, e in items] == ["wheat", "barley", "rye", "wheat, barley and rye"]
+    two = SquadQuestion("2", "q", ctx, "T", 0, ("Ann Lee",), (ctx.index("Ann Lee"),))
+    assert answer_items(two) == ()
+    multi = SquadQuestion(
+        "3", "who owned it", ctx, "T", 0, ("Ann Lee", "Bo Chan"), (ctx.index("Ann"), ctx.index("Bo")), multi_span=True
+    )
+    assert [ctx[s:e] for s, e in answer_items(multi)] == ["Ann Lee", "Bo Chan"]
+    assert split_heldout([multi], "qed-train-multispan") == ([multi], []), "a list set keeps nothing back"
