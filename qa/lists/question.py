@@ -2,7 +2,10 @@
 
 A question is a list question when its form asks for several things: a plural wh-phrase ("Which countries",
 "What companies"), an imperative ("List ...", "Name the ..."), a plural copula ("Who are ..."), or "who" with a
-disposition or stance that any number of agents can share ("Who is willing to ...", "Who opposed ...").
+disposition or stance that any number of agents can share ("Who is willing to ...", "Who opposed ..."), a
+counted noun ("which two rivers", "the 3 stages"), two questions in one ("who founded it and in what year",
+"where does the trail start and end"), or a search-style query whose topic is several things ("all the moons
+of jupiter", "five ways to save energy").
 "Who is the Belgian Prime Minister?" (copula + definite noun phrase) stays a single-answer question.
 
 The item type comes from the wh-phrase's head noun (a lexicon of common heads; unknown heads are typed by
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.lists.stance import question_is_negative
+from qa.lists.stance import WH_TAGS, question_is_negative
 from qa.nlp import parse
 
 KINDS = ("country", "city", "person", "org", "product")
@@ -77,6 +80,55 @@ def _plural(tok) -> bool:
     return tok.tag_ in ("NNS", "NNPS") or (tok.lemma_.lower() != tok.lower_ and tok.lower_.endswith("s"))
 
 
+COUNT_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "both"}
+NOT_A_QUESTION = {
+    "how", "when", "where", "why", "whether", "explain", "describe", "define", "is", "are", "was", "were", "do",
+    "does", "did", "can", "could", "will", "would", "should", "has", "have", "had",
+}  # fmt: skip
+
+
+def _counted(noun) -> bool:
+    """A noun counted by a number of two or more ("the 3 layers", "two examples", "both teams")."""
+    for c in noun.children:
+        if c.dep_ in ("nummod", "det", "predet", "quantmod") and (
+            c.lower_ in COUNT_WORDS or (c.text.isdigit() and 2 <= int(c.text) <= 12)
+        ):
+            return True
+    return False
+
+
+def _asks_two_things(doc, wh) -> bool:
+    """Two questions in one: a second wh-word after "and" ("who invented the printing press and in what
+    year"), or a where/when question of two coordinated verbs ("where does the river start and end")."""
+    for t in doc:
+        if (
+            t.lower_ == "and"
+            and any(u.lower_ in _WH_ANY for u in doc[: t.i])
+            and any(u.lower_ in _WH_ANY for u in doc[t.i + 1 : t.i + 4])
+        ):
+            return True
+    if wh is not None and wh.lower_ in ("where", "when"):
+        return any(
+            t.pos_ == "VERB"
+            and t.dep_ == "conj"
+            and t.head.pos_ == "VERB"
+            and any(c.lower_ == "and" for c in t.head.children)
+            for t in doc
+        )
+    return False
+
+
+def _topic_list(doc, toks) -> bool:
+    """A search-style query without a question word whose topic is several things: "all the gases in the
+    earth's atmosphere", "five tools of security management", "locations for the film ..."."""
+    if toks[0].lower_ in NOT_A_QUESTION or doc.text.rstrip().endswith("?") or any(t.tag_ in WH_TAGS for t in doc):
+        return False
+    chunk = next(iter(doc.noun_chunks), None)
+    if chunk is None or chunk.start > 1 or any(t.tag_ in ("JJS", "RBS") for t in chunk):
+        return False  # "most points scored by ..." asks for one record
+    return _plural(chunk.root) or _counted(chunk.root)
+
+
 def _head_kind(lemma: str) -> str:
     return HEAD_NOUNS.get(lemma.lower(), "any")
 
@@ -96,7 +148,11 @@ def _subject_follows(doc, i: int) -> bool:
 def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
     """Imperatives: "List the ...", "Name all ...", "Give me the ..." (a plural object makes a list)."""
     for t in doc:
-        if t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "pobj", "attr", "ROOT", "appos") and _plural(t):
+        if (
+            t.pos_ in ("NOUN", "PROPN")
+            and t.dep_ in ("dobj", "pobj", "attr", "ROOT", "appos")
+            and (_plural(t) or _counted(t))
+        ):
             info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
             info.agent = any(c.dep_ == "relcl" and any(g.tag_ == "WP" for g in c.children) for c in t.children)
             return info
@@ -108,10 +164,13 @@ def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
 def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
     """Which / what / whose: a plural head noun ("Which countries"), or a plural attribute after a copula."""
     head = wh.head if wh.dep_ == "det" else None
-    if head is None and wh.i + 1 < len(doc) and doc[wh.i + 1].pos_ in ("NOUN", "PROPN"):
-        head = doc[wh.i + 1]
+    nxt = wh.i + 1
+    while nxt < len(doc) and doc[nxt].pos_ == "NUM":
+        nxt += 1  # "Which two regions"
+    if head is None and nxt < len(doc) and doc[nxt].pos_ in ("NOUN", "PROPN"):
+        head = doc[nxt]
     if head is not None and head.pos_ in ("NOUN", "PROPN") and head.i > wh.i:
-        if _plural(head):
+        if _plural(head) or _counted(head):
             info.is_list, info.head, info.kind = True, head.lemma_.lower(), _head_kind(head.lemma_)
             info.agent = not lead_prep and not _subject_follows(doc, head.i)
         return info
@@ -119,7 +178,7 @@ def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
     if wh.lower_ == "what" and wh.i + 1 < len(doc) and doc[wh.i + 1].lemma_ == "be":
         for t in doc[wh.i + 2 :]:
             if t.pos_ == "NOUN":
-                if _plural(t) and doc[wh.i + 1].lower_ in ("are", "were"):
+                if (_plural(t) and doc[wh.i + 1].lower_ in ("are", "were")) or _counted(t):
                     info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
                     info.agent = False
                 break
@@ -186,14 +245,30 @@ def may_ask_for_a_list(question: str) -> bool:
         return False
     if words[0] in LIST_IMPERATIVES:
         return True
+    if "and" in words[1:]:  # two questions in one ("who ... and what year"; "where does it start and end")
+        i = words.index("and")
+        if any(w in _WH_ANY for w in words[:i]) and any(w in _WH_ANY for w in words[i:]):
+            return True
+        if any(w in ("where", "when") for w in words[:4]):
+            return True
+    plural = any(
+        (w.endswith("s") and w not in _NOT_PLURAL) or w.endswith("men") or w in _IRREGULAR_PLURALS or _count(w)
+        for w in words
+    )
     head = words[:4]  # analyse_question looks for the wh-word among the first three tokens (a contraction splits)
     if not any(w in WH_WORDS for w in head):
-        return False
+        # a search-style query about several things
+        return plural and words[0] not in NOT_A_QUESTION and not question.rstrip().endswith("?")
     if "who" in head or "whom" in head:  # plural copula, "else"/"all", a disposition, a stance verb
         return any(w in _WHO_LIST_WORDS or w.startswith(_STANCE_STEMS) for w in words)
-    return any(
-        (w.endswith("s") and w not in _NOT_PLURAL) or w.endswith("men") or w in _IRREGULAR_PLURALS for w in words
-    )
+    return plural
+
+
+_WH_ANY = {*WH_WORDS, "when", "where", "why", "how"}
+
+
+def _count(word: str) -> bool:
+    return word in COUNT_WORDS or (word.isdigit() and 2 <= int(word) <= 12)
 
 
 _WHO = re.compile(r"^\W*(?:\w+\W+){0,2}?whom?\b", re.I)
@@ -224,6 +299,12 @@ def analyse_question(question: str, parse_always: bool = False) -> QuestionInfo:
 
     # Skip a leading preposition: "In which cities ..." (the items are then places, not agents)
     lead_prep = first.pos_ == "ADP"
+    if _asks_two_things(doc, next((t for t in toks[:3] if t.tag_ in WH_TAGS), None)):
+        info.is_list, info.agent = True, False
+        return info
+    if _topic_list(doc, toks):
+        info.is_list, info.agent = True, False
+        return info
     wh = next((t for t in toks[:3] if t.lower_ in WH_WORDS), None)
     if wh is None:
         return info

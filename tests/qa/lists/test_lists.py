@@ -26,10 +26,21 @@ from qa.nlp import parse
         "List the products Apple announced.",
         "Name the ministers who resigned.",
         "In which cities will the tour stop?",
+        # counted, two questions in one, and search-style queries about several things
+        "which two rivers flow through the city",
+        "what are the 3 stages of mitosis",
+        "Name two causes of the war.",
+        "who founded the company and in what year",
+        "where does the trail start and end",
+        "all the moons of jupiter",
+        "five ways to save energy at home",
     ],
 )
 def test_list_questions_are_detected(question):
     assert is_list_question(question)
+    from qa.lists.question import may_ask_for_a_list
+
+    assert may_ask_for_a_list(question), "the parser-free test never rules out a list question"
 
 
 @pytest.mark.parametrize(
@@ -40,6 +51,12 @@ def test_list_questions_are_detected(question):
         "Which country hosted the summit?",
         "Who founded Microsoft?",
         "When did the talks start?",
+        "The Rhine and what other river cross the city?",
+        "When do the leaves fold up or turn sideways?",
+        "most goals scored by one player in a season",
+        "how many moons does jupiter have",
+        "For how many years was the bridge in use?",
+        "Jupiter's moons orbit what?",
     ],
 )
 def test_single_questions_are_not_lists(question):
