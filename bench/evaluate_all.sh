@@ -36,3 +36,6 @@ qa eval $HELD_NEW --off-topic "$DATA/squad-v1.1-dev.json" --index "$IDX/squad-de
 # List answers: the project's held-out list questions, and Natural Questions list questions (item P/R/F1)
 qa eval --lists tests/data/lists/eval.json --output "$OUT/lists-eval.json"
 qa eval "$DATA/qed-dev-multispan.json" --output "$OUT/qed-dev-multispan-reader.json"
+qa eval "$DATA/qed-dev-multispan.json" --open --output "$OUT/qed-dev-multispan-open.json"
+# Single-answer questions answered as a list (the false-list rate), each read with its gold paragraph
+python bench/list_rate.py "$DATA/squad-v1.1-dev.json" runs/heldout/heldout-*.json --n 400 --output "$OUT/false-list.json"

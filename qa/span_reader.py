@@ -120,11 +120,8 @@ def best_spans(
     max_answer_tokens: int,
     n_best: int,
     top_n: int = 20,
-    distinct: int = 0,
 ) -> list[tuple[int, int, float]]:
-    """The `n_best` (start token, end token, start+end logit) spans inside `context_tokens`, best first, then
-    up to `distinct` more that overlap none of the best span and the distinct ones before them (the further
-    items of a list answer, which the best span's nested variants would otherwise crowd out)."""
+    """The `n_best` (start token, end token, start+end logit) spans inside `context_tokens`, best first."""
     lo, hi = context_tokens.start, context_tokens.stop
     if hi <= lo:
         return []
@@ -136,36 +133,23 @@ def best_spans(
         (lo + int(i), lo + int(j), float(s[i] + e[j])) for i in s_idx for j in e_idx if i <= j < i + max_answer_tokens
     ]
     spans.sort(key=lambda t: -t[2])
-    out = spans[:n_best]
-    taken = spans[:1]
-    for sp in spans[1:]:
-        if len(taken) > distinct:
-            break
-        if all(sp[1] < t[0] or sp[0] > t[1] for t in taken):
-            taken.append(sp)
-            if sp not in out:
-                out.append(sp)
-    return out
+    return spans[:n_best]
 
 
 def window_candidates(
-    windows: Windows,
-    i: int,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    max_answer_tokens: int,
-    n_best: int,
-    distinct: int = 0,
+    windows: Windows, i: int, starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int, n_best: int
 ) -> list[SpanCandidate]:
-    """The best spans of window `i` (inside its text part; `distinct`: see `best_spans`) from its start/end
-    logits, with character offsets into the window's text; none when the window holds no text."""
+    """The best spans of window `i` (inside its text part) from its start/end logits, with character offsets
+    into the window's text; none when the window holds no text."""
     ctx = [t for t, s in enumerate(windows.sequence_ids[i]) if s == 1]
     if not ctx:
         return []
     offsets = windows.offsets[i]
     null = float(starts[0] + ends[0])
-    spans = best_spans(starts, ends, range(ctx[0], ctx[-1] + 1), max_answer_tokens, n_best, distinct=distinct)
-    return [SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null) for s_tok, e_tok, logit in spans]
+    return [
+        SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null)
+        for s_tok, e_tok, logit in best_spans(starts, ends, range(ctx[0], ctx[-1] + 1), max_answer_tokens, n_best)
+    ]
 
 
 def question_room(max_length: int, stride: int) -> int:
@@ -223,7 +207,6 @@ class SpanReader:
         threshold: float | None = None,
         batch_size: int = 32,
         spans_per_window: int = 3,
-        distinct_per_window: int = 4,
         bf16: bool | None = None,
         backend: str = "torch",
         onnx_cache: str | Path | None = None,
@@ -239,7 +222,6 @@ class SpanReader:
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
         self.spans_per_window = spans_per_window
-        self.distinct_per_window = distinct_per_window  # further answers that overlap none (a list's items)
         self.calibration = Calibration.load(d)  # PyTorch's until `warm_up` knows the backend
         self._fixed_threshold = threshold
         self.threshold = self.calibration.threshold if threshold is None else threshold
@@ -330,13 +312,9 @@ class SpanReader:
             )
         return res.start_logits.float().numpy(), res.end_logits.float().numpy()
 
-    def predict(
-        self, pairs: Sequence[tuple[str, str]], n_best: int | None = None, distinct: int | None = None
-    ) -> list[list[SpanCandidate]]:
-        """For each (question, text): candidate spans over all its windows, best span logit first (`n_best` and
-        `distinct` per window, see `best_spans`)."""
+    def predict(self, pairs: Sequence[tuple[str, str]], n_best: int | None = None) -> list[list[SpanCandidate]]:
+        """For each (question, text): candidate spans over all its windows, best span logit first."""
         n_best = n_best or self.spans_per_window
-        distinct = self.distinct_per_window if distinct is None else distinct
         out: list[list[SpanCandidate]] = [[] for _ in pairs]
         if not pairs:
             return out
@@ -348,9 +326,7 @@ class SpanReader:
                 *pad_arrays([win.input_ids[i] for i in idx], [win.token_type_ids[i] for i in idx])
             )
             for r, i in enumerate(idx):
-                out[win.sample[i]] += window_candidates(
-                    win, i, starts[r], ends[r], self.max_answer_tokens, n_best, distinct
-                )
+                out[win.sample[i]] += window_candidates(win, i, starts[r], ends[r], self.max_answer_tokens, n_best)
         for cands in out:
             cands.sort(key=lambda c: -c.span_logit)
         return out

@@ -93,7 +93,7 @@ class _Pairs:
 
 
 def _read_pairs(reader: SpanReader, pairs: list) -> _Pairs:
-    preds = reader.predict([(q, t) for _, q, t, _, _ in pairs], n_best=3, distinct=0)
+    preds = reader.predict([(q, t) for _, q, t, _, _ in pairs], n_best=3)
     cands = []
     for (_, question, text, gold, _), found in zip(pairs, preds):
         search = float(is_search_style(question))

@@ -14,7 +14,7 @@ from index.passages import Passage, split_sentences
 from qa.answers import Answer
 from qa.reader import merge_answers
 from qa.retriever import Retrieved
-from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, best_spans, shipped_reader_dir
+from qa.span_reader import MODEL_DIR, Calibration, SpanCandidate, SpanReader, shipped_reader_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,21 +120,6 @@ def test_merge_answers_rules():
         ]
     )
     assert [(a.text, a.document_id, a.score) for a in merged] == [("Mara Olsen", "d", 0.9), ("Olsen", "other", 0.7)]
-
-
-def test_decoding_adds_distinct_spans_after_the_nested_variants_of_the_best():
-    """A list's further items overlap none of the best span: they are kept beside its nested variants."""
-    import numpy as np
-
-    start = np.full(12, -9.0)
-    end = np.full(12, -9.0)
-    start[[2, 3, 7, 10]] = [5.0, 4.0, 3.0, 2.5]  # items at tokens 2-3, 7-8 and 10
-    end[[3, 4, 8, 10]] = [5.0, 4.5, 3.0, 2.5]
-    plain = best_spans(start, end, range(1, 12), max_answer_tokens=5, n_best=3)
-    assert [sp[:2] for sp in plain] == [(2, 3), (2, 4), (3, 3)], "the best span and its nested variants"
-    with_items = best_spans(start, end, range(1, 12), max_answer_tokens=5, n_best=3, distinct=2)
-    assert [sp[:2] for sp in with_items] == [(2, 3), (2, 4), (3, 3), (7, 8), (10, 10)]
-    assert best_spans(start, end, range(1, 12), 5, 3, distinct=1)[3:] == [(7, 8, 6.0)]
 
 
 def test_calibration_is_monotonic_in_the_margin():
