@@ -87,14 +87,17 @@ NOT_A_QUESTION = {
 }  # fmt: skip
 
 
+_WH_ANY = {*WH_WORDS, "when", "where", "why", "how"}
+
+
+def _count(word: str) -> bool:
+    """A number of two or more (to twelve) as a word or digits: "two", "3", "both"."""
+    return word in COUNT_WORDS or (word.isdigit() and 2 <= int(word) <= 12)
+
+
 def _counted(noun) -> bool:
     """A noun counted by a number of two or more ("the 3 layers", "two examples", "both teams")."""
-    for c in noun.children:
-        if c.dep_ in ("nummod", "det", "predet", "quantmod") and (
-            c.lower_ in COUNT_WORDS or (c.text.isdigit() and 2 <= int(c.text) <= 12)
-        ):
-            return True
-    return False
+    return any(c.dep_ in ("nummod", "det", "predet", "quantmod") and _count(c.lower_) for c in noun.children)
 
 
 def _asks_two_things(doc, wh) -> bool:
@@ -246,8 +249,8 @@ def may_ask_for_a_list(question: str) -> bool:
     if words[0] in LIST_IMPERATIVES:
         return True
     if "and" in words[1:]:  # two questions in one ("who ... and what year"; "where does it start and end")
-        i = words.index("and")
-        if any(w in _WH_ANY for w in words[:i]) and any(w in _WH_ANY for w in words[i:]):
+        whs = [j for j, w in enumerate(words) if w in _WH_ANY]
+        if any(w == "and" and whs and whs[0] < j < whs[-1] for j, w in enumerate(words)):
             return True
         if any(w in ("where", "when") for w in words[:4]):
             return True
@@ -262,13 +265,6 @@ def may_ask_for_a_list(question: str) -> bool:
     if "who" in head or "whom" in head:  # plural copula, "else"/"all", a disposition, a stance verb
         return any(w in _WHO_LIST_WORDS or w.startswith(_STANCE_STEMS) for w in words)
     return plural
-
-
-_WH_ANY = {*WH_WORDS, "when", "where", "why", "how"}
-
-
-def _count(word: str) -> bool:
-    return word in COUNT_WORDS or (word.isdigit() and 2 <= int(word) <= 12)
 
 
 _WHO = re.compile(r"^\W*(?:\w+\W+){0,2}?whom?\b", re.I)
