@@ -22,11 +22,12 @@ K = TypeVar("K", bound=Hashable)
 
 @dataclass
 class Retrieved:
-    """A passage with its fused score and the two rankings' own scores."""
+    """A passage with its fused score and the two rankings' own scores (`dense`: the passage's cosine to the
+    question; None for a passage handed to the reader rather than retrieved for the question)."""
 
     passage: Passage
     score: float
-    dense: float = 0.0
+    dense: float | None = None
     sparse: float = 0.0
     title: str = ""
 

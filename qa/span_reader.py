@@ -2,8 +2,9 @@
 
 Each (question, passage) pair is read in overlapping windows of word pieces; every window proposes spans
 scored by start+end logits, and its [CLS] position gives a no-answer logit. A logistic calibration fitted
-on held-out SQuAD articles (`calibration.json` beside the weights) turns (span logit, no-answer logit)
-into a probability that the span is right, so scores compare across windows, passages and questions.
+on held-out data of every training source (`calibration.json` beside the weights) turns (span logit,
+no-answer logit, query style, and for a retrieved passage its cosine to the question) into a probability
+that the span is right, so scores compare across windows, passages and questions.
 
 Two backends compute the logits: PyTorch (the reference; bf16 autocast on CPUs with native bf16) and ONNX
 Runtime with the weights quantised to int8 (`qa.onnx_reader`, no torch import at all). `backend="auto"` takes
@@ -76,17 +77,28 @@ class SpanCandidate:
 class Calibration:
     """p(correct) = sigmoid(w_span * span_logit + w_null * null_logit + w_search * search + bias), where
     `search` is 1 for a search-style query (no question mark: "who sings the theme song for x"); answers
-    need p >= threshold."""
+    need p >= threshold.
+
+    A passage retrieved for the question adds `w_dense * (dense - dense_center)` to the log-odds, `dense` being
+    its cosine to the question: the reader reads a passage alone and cannot tell that the corpus barely
+    touches the question (an off-topic question still finds a plausible span), the retriever can. Fitted on
+    open-mode reading of held-out data (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
+    """
 
     w_span: float = 1.0
     w_null: float = -1.0
     bias: float = 0.0
     threshold: float = 0.5
     w_search: float = 0.0
+    w_dense: float = 0.0
+    dense_center: float = 0.0
 
-    def probability(self, c: SpanCandidate, search: bool = False) -> float:
-        """The calibrated probability that candidate `c` is a right answer."""
+    def probability(self, c: SpanCandidate, search: bool = False, dense: float | None = None) -> float:
+        """The calibrated probability that candidate `c` is a right answer (`dense`: the cosine of its
+        passage to the question when the passage was retrieved)."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
+        if dense is not None:
+            z += self.w_dense * (dense - self.dense_center)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -100,7 +112,10 @@ class Calibration:
         if not f.exists():
             return cls()
         d = json.loads(f.read_text())
-        return cls(**{k: float(d[k]) for k in ("w_span", "w_null", "bias", "threshold", "w_search") if k in d})
+        return cls(**{k: float(d[k]) for k in CALIBRATION_KEYS if k in d})
+
+
+CALIBRATION_KEYS = ("w_span", "w_null", "bias", "threshold", "w_search", "w_dense", "dense_center")
 
 
 def calibration_file(backend: str) -> str:
@@ -331,17 +346,21 @@ class SpanReader:
             cands.sort(key=lambda c: -c.span_logit)
         return out
 
-    def probability(self, c: SpanCandidate, question: str = "?") -> float:
-        """The calibrated probability that candidate `c` is a right answer to `question`."""
-        return self.calibration.probability(c, is_search_style(question))
+    def probability(self, c: SpanCandidate, question: str = "?", dense: float | None = None) -> float:
+        """The calibrated probability that candidate `c` is a right answer to `question` (`dense`: its
+        passage's cosine to the question, for a retrieved passage)."""
+        return self.calibration.probability(c, is_search_style(question), dense)
 
-    def spans(self, question: str, text: str, cands: Sequence[SpanCandidate]) -> list[tuple[int, int, float]]:
-        """(start, end, calibrated probability) of the minimal answer spans in `text`, best first."""
+    def spans(
+        self, question: str, text: str, cands: Sequence[SpanCandidate], dense: float | None = None
+    ) -> list[tuple[int, int, float]]:
+        """(start, end, calibrated probability) of the minimal answer spans in `text`, best first (`dense`: the
+        text's cosine to the question when it was retrieved for it)."""
         out = []
         for c in cands:
             if c.end > c.start:
                 s, e = trim_span(question, text, c.start, c.end)
-                out.append((s, e, self.probability(c, question)))
+                out.append((s, e, self.probability(c, question, dense)))
         out.sort(key=lambda t: -t[2])
         return prefer_one(question, text, out)
 
@@ -352,7 +371,7 @@ class SpanReader:
         out = []
         for hit, cands in zip(passages, preds):
             base = hit.passage.start
-            for s, e, p in self.spans(question, hit.passage.text, cands):
+            for s, e, p in self.spans(question, hit.passage.text, cands, hit.dense):
                 out.append(make_answer(hit, base + s, base + e, p))
         return out
 

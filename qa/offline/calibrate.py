@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.offline.calibrate_retrieval import calibrate_retrieval
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.span_reader import MODEL_DIR, Calibration, SpanReader, calibration_file, is_search_style
@@ -172,12 +173,14 @@ def calibrate(
     per_source: int = 0,
     seed: int = 13,
     backend: str = "torch",
+    retrieval: bool = True,
 ) -> dict:
     """Fit and write the calibration of `backend` (`calibration.json`, or `calibration-onnx.json` for the int8
     ONNX logits) into `model_dir`; returns the figures it measured.
 
     Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
-    is kept only when it raises the balanced F1 at the chosen threshold.
+    is kept only when it raises the balanced F1 at the chosen threshold. With `retrieval`, the adjustment
+    for a retrieved passage's cosine is fitted next (`qa.offline.calibrate_retrieval`, a few minutes more).
     """
     rng = random.Random(seed)
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
@@ -191,7 +194,11 @@ def calibrate(
                "f1_at_threshold_with_search_style": styled_fig["f1_at_threshold"]}  # fmt: skip
     (model_dir / calibration_file(backend)).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
     log.info("calibration %s; %s", asdict(cal), json.dumps(figures, indent=1))
-    return {**asdict(cal), **figures}
+    out = {**asdict(cal), **figures}
+    if retrieval:
+        out["retrieval"] = calibrate_retrieval(model_dir, sources, backend=backend)
+        out.update(w_dense=out["retrieval"]["w_dense"], dense_center=out["retrieval"]["dense_center"])
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,10 +210,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sources", default=",".join(DEFAULT_SOURCES))
     p.add_argument("--per-source", type=int, default=0, help="at most N held-out questions per source (0: all)")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="whose logits to calibrate")
+    p.add_argument("--no-retrieval", action="store_true", help="skip the retrieved-passage adjustment")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
-    print(json.dumps(calibrate(Path(args.model_dir), sources, args.per_source, backend=args.backend), indent=2))
+    print(
+        json.dumps(
+            calibrate(
+                Path(args.model_dir), sources, args.per_source, backend=args.backend, retrieval=not args.no_retrieval
+            ),
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

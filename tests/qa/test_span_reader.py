@@ -181,3 +181,15 @@ def test_a_question_longer_than_a_window_is_cut_not_a_crash(reader):
     text = FILLER * 4 + "The new bridge over the river was designed by the engineer Mara Olsen and opened in 2021."
     cands = reader.predict([(long_q + "?", text)])[0]
     assert cands and all(0 <= c.start < c.end <= len(text) for c in cands)
+
+
+def test_a_retrieved_passage_moves_the_score_by_its_cosine_to_the_question():
+    for backend in ("torch", "onnx"):
+        cal = Calibration.load(MODEL_DIR, backend)
+        assert cal.w_dense > 0  # the shipped calibration was fitted with retrieval (qa.offline.calibrate_retrieval)
+        c = SpanCandidate(0, 1, span_logit=8.0, null_logit=0.0)
+        given = cal.probability(c)
+        far = cal.probability(c, dense=cal.dense_center - 0.3)
+        near = cal.probability(c, dense=cal.dense_center + 0.3)
+        assert far < given < near
+        assert cal.probability(c, dense=cal.dense_center) == pytest.approx(given)

@@ -1,0 +1,74 @@
+"""The retrieved-passage adjustment of the calibration: how it picks the served answer and how it is fitted."""
+
+import numpy as np
+
+from qa.offline.calibrate_retrieval import OpenReads, corpus_groups, fit_dense, mean_scores, served, source_scores
+from qa.reader import Staging
+
+
+def _reads(rows: list[tuple[str, bool, list[float], list[float], list[float]]]) -> OpenReads:
+    return OpenReads(
+        np.array([r[0] for r in rows]),
+        np.array([r[1] for r in rows]),
+        np.array([r[2] for r in rows], dtype=float),
+        np.array([r[3] for r in rows], dtype=float),
+        np.array([r[4] for r in rows], dtype=float),
+    )
+
+
+def test_served_reads_in_stages_like_the_service():
+    sure, unsure = 3.0, 0.0  # log-odds: p 0.95 and 0.5
+    reads = _reads(
+        [
+            ("a", True, [sure, -1.0, 5.0], [1.0, 0.0, 0.5], [0.6] * 3),  # the first passage is sure: stop there
+            ("a", True, [unsure, -1.0, 2.0], [0.0, 0.0, 1.0], [0.6] * 3),  # unsure: the best of all
+            ("a", True, [-np.inf] * 3, [0.0] * 3, [0.0] * 3),  # no passage, no span
+        ]
+    )
+    p, f1 = served(reads, 0.0, 0.0, Staging(first=2, sure=0.7))
+    assert f1.tolist() == [1.0, 1.0, 0.0]
+    assert p[0] > 0.9 and p[2] == 0.0
+
+
+def _questions(source: str, n: int, answerable: bool, logit: float, dense: tuple[float, float], rng) -> list:
+    """`n` questions whose best passage proposes a span of log-odds about `logit` at a cosine in `dense`."""
+    return [
+        (source, answerable, [rng.normal(logit, 1.0)] + [-2.0] * 4, [float(answerable)] + [0.0] * 4,
+         [rng.uniform(*dense)] + [0.1] * 4)
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def test_fit_refuses_off_topic_questions_without_costing_answerable_ones():
+    rng = np.random.default_rng(0)
+    rows = []
+    for src in ("wiki", "news"):  # answerable: a passage that matches well; off topic: nothing matches well
+        rows += _questions(src, 100, True, 1.5, (0.55, 0.8), rng) + _questions(src, 100, False, 0.5, (0.15, 0.4), rng)
+    reads = _reads(rows)
+    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    w, center, after = fit_dense(reads, threshold=0.4)
+    assert w > 0 and 0.2 <= center <= 0.8
+    for src in ("wiki", "news"):
+        assert after[src]["served_f1_answerable"] >= before[src]["served_f1_answerable"] - 0.005
+    assert mean_scores(after)["abstain_off_topic"] > mean_scores(before)["abstain_off_topic"] + 0.2
+
+
+def test_fit_keeps_every_source_answered_even_where_cosines_run_low():
+    rng = np.random.default_rng(1)
+    rows = _questions("wiki", 150, True, 1.5, (0.55, 0.8), rng) + _questions("wiki", 150, False, 0.5, (0.15, 0.4), rng)
+    # forum posts: answerable questions match their passage no better than off-topic ones match anything
+    rows += _questions("forum", 150, True, 1.5, (0.2, 0.4), rng) + _questions(
+        "forum", 150, False, 0.5, (0.15, 0.4), rng
+    )
+    reads = _reads(rows)
+    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    _, _, after = fit_dense(reads, threshold=0.4)
+    assert after["forum"]["served_f1_answerable"] >= before["forum"]["served_f1_answerable"] - 0.005
+    assert after["wiki"]["abstain_off_topic"] >= before["wiki"]["abstain_off_topic"]
+
+
+def test_corpus_groups_split_the_sources_alternately():
+    assert corpus_groups(["tydi", "qed", "squad", "amazon", "reddit"]) == (
+        ["amazon", "reddit", "tydi"],
+        ["qed", "squad"],
+    )
