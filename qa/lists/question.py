@@ -239,12 +239,22 @@ _WHO_LIST_WORDS = {"are", "were", "else", "all", *DISPOSITION_ADJS}
 _STANCE_STEMS = tuple(v[:-1] if v.endswith("e") else v for v in STANCE_VERBS)  # "oppos" matches "opposed"
 
 
+# "Who were one of the main clients ...?", "What is an example of ...?", "Name one of ...": one thing asked for,
+# whatever the verb's number (the wh-word's own subject: "Which countries are one of ..." is not matched)
+ASKS_FOR_ONE = re.compile(
+    r"^\W*(?:(?:who|whom|what|which)\s+(?:\w+\s+)?|(?:name|give(?:\s+me)?|list|tell\s+me)\s+)"
+    r"(?:one|an?\s+example|either)\s+of\b",
+    re.I,
+)
+
+
 def may_ask_for_a_list(question: str) -> bool:
     """A test without the parser that holds for every question `analyse_question` can call a list question
-    (an imperative, "who", or "which/what/whose" with a word that may be a plural noun), so a question it
-    rules out needs no parse at all: most single-answer questions are answered without loading spaCy."""
+    (an imperative, "who", or "which/what/whose" with a word that may be a plural noun, not asking for one of
+    several), so a question it rules out needs no parse at all: most single-answer questions are answered
+    without loading spaCy."""
     words = _WORD.findall(question.lower())
-    if not words:
+    if not words or ASKS_FOR_ONE.search(question):
         return False
     if words[0] in LIST_IMPERATIVES:
         return True
@@ -285,7 +295,7 @@ def analyse_question(question: str, parse_always: bool = False) -> QuestionInfo:
     info.named = [e.text for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "DATE", "TIME")]
     info.negative = question_is_negative(doc)
     toks = [t for t in doc if not t.is_punct]
-    if not toks:
+    if not toks or ASKS_FOR_ONE.search(question):
         return info
     first = toks[0]
 

@@ -35,6 +35,7 @@ from qa.nlp import parse
         "where does the trail start and end",
         "all the moons of jupiter",
         "five ways to save energy at home",
+        "Which countries are one of the largest wheat producers?",  # "one of" says what each item is
     ],
 )
 def test_list_questions_are_detected(question):
@@ -56,6 +57,10 @@ def test_list_questions_are_detected(question):
         "how many moons does jupiter have",
         "For how many years was the bridge in use?",
         "Jupiter's moons orbit what?",
+        # one of several, whatever the verb's number
+        "Who were one of the main clients of the satellite providers?",
+        "What is an example of a climate proxy?",
+        "Name one of the countries that refused to send troops",
     ],
 )
 def test_single_questions_are_not_lists(question):
