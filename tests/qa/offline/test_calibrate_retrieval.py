@@ -1,9 +1,23 @@
 """The retrieved-passage adjustment of the calibration: how it picks the served answer and how it is fitted."""
 
-import numpy as np
+from pathlib import Path
 
-from qa.offline.calibrate_retrieval import OpenReads, corpus_groups, fit_dense, mean_scores, served, source_scores
+import numpy as np
+import pytest
+
+from index.embedder import Embedder
+from qa.offline.calibrate_retrieval import (
+    OpenReads,
+    corpus_groups,
+    fit_dense,
+    mean_scores,
+    read_open,
+    served,
+    source_scores,
+)
+from qa.offline.squad import load_squad
 from qa.reader import Staging
+from qa.span_reader import SpanReader
 
 
 def _reads(rows: list[tuple[str, bool, list[float], list[float], list[float]]]) -> OpenReads:
@@ -72,3 +86,22 @@ def test_corpus_groups_split_the_sources_alternately():
         ["amazon", "reddit", "tydi"],
         ["qed", "squad"],
     )
+
+
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not there")
+def test_read_open_asks_every_question_over_its_own_corpus_and_the_other():
+    names = ("tydiqa-goldp-en-train", "squadshifts-amazon")
+    held = {n: load_squad(DATA / f"{n}.json")[:8] for n in names}
+    reads = read_open(held, SpanReader(backend="onnx"), Embedder(backend="onnx"), per_source=8)
+    assert reads.logit.shape == reads.dense.shape == reads.f1.shape and reads.logit.shape[1] == 5
+    assert reads.answerable.sum() == 16  # each question once over the corpus holding its paragraph
+    assert 0 < (~reads.answerable).sum() <= 16  # and over the other one, unless that holds its answer too
+    assert not reads.f1[~reads.answerable].any()
+    top = reads.dense[:, 0]
+    assert top[reads.answerable].mean() > top[~reads.answerable].mean() + 0.1  # its own paragraph matches better
+    p, f1 = served(reads, 4.0, 0.375)
+    assert ((p >= 0) & (p <= 1)).all() and f1[reads.answerable].mean() > 0.3
