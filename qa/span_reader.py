@@ -20,7 +20,7 @@ import math
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,10 +112,7 @@ class Calibration:
         if not f.exists():
             return cls()
         d = json.loads(f.read_text())
-        return cls(**{k: float(d[k]) for k in CALIBRATION_KEYS if k in d})
-
-
-CALIBRATION_KEYS = ("w_span", "w_null", "bias", "threshold", "w_search", "w_dense", "dense_center")
+        return cls(**{f.name: float(d[f.name]) for f in fields(cls) if f.name in d})
 
 
 def calibration_file(backend: str) -> str:

@@ -214,14 +214,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
-    print(
-        json.dumps(
-            calibrate(
-                Path(args.model_dir), sources, args.per_source, backend=args.backend, retrieval=not args.no_retrieval
-            ),
-            indent=2,
-        )
+    figures = calibrate(
+        Path(args.model_dir), sources, args.per_source, backend=args.backend, retrieval=not args.no_retrieval
     )
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

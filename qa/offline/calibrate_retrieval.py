@@ -28,7 +28,7 @@ from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.reader import Staging
 from qa.retriever import HybridRetriever
-from qa.span_reader import MODEL_DIR, SpanReader, calibration_file
+from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, SpanReader, calibration_file
 
 log = logging.getLogger("qa.offline.calibrate_retrieval")
 
@@ -149,17 +149,19 @@ def fit_dense(
     refuses the most off-topic questions on the sources' mean (then: the higher mean F1). Every source must
     keep its F1, not only the mean: cosines run lower on informal text (reviews, forum posts) than on
     Wikipedia or news, and an adjustment fitted to the mean would refuse their answerable questions."""
+
+    def rank(per_source: dict[str, dict[str, float]]) -> tuple[float, float]:
+        m = mean_scores(per_source)
+        return m["abstain_off_topic"], m["served_f1_answerable"]
+
     none = source_scores(reads, 0.0, 0.0, threshold)
     best = (0.0, 0.0, none)
-    best_key = tuple(mean_scores(none).values())[::-1]
     for w in WEIGHTS[1:]:
         for c in CENTERS:
             s = source_scores(reads, w, c, threshold)
-            if any(s[n]["served_f1_answerable"] < none[n]["served_f1_answerable"] - tolerance for n in s):
-                continue
-            key = tuple(mean_scores(s).values())[::-1]  # (abstain, F1)
-            if key > best_key:
-                best, best_key = (w, c, s), key
+            keeps_f1 = all(s[n]["served_f1_answerable"] >= none[n]["served_f1_answerable"] - tolerance for n in s)
+            if keeps_f1 and rank(s) > rank(best[2]):
+                best = (w, c, s)
     return best
 
 
@@ -177,7 +179,7 @@ def calibrate_retrieval(
     saved = json.loads(f.read_text())
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
     reader = SpanReader(model_dir, backend=backend)
-    reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / "backends.json"), per_source)
+    reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / BACKENDS_RECORD), per_source)
     threshold = reader.threshold
     w, c, fig = fit_dense(reads, threshold)
     before = source_scores(reads, 0.0, 0.0, threshold)
