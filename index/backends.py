@@ -30,10 +30,14 @@ def index_exists(location: str | Path) -> bool:
 
 def check_target(location: str | Path) -> None:
     """Refuse a folder that exists and is not an index (say, the articles themselves given to `--index`)."""
-    if is_milvus(location) or index_exists(location):
+    if is_milvus(location):
         return
     directory = Path(location)
+    # Emptiness first, the index files second: a writer creating the index at this moment only ever adds files,
+    # so a folder found non-empty because of them is found to be an index by the check that follows.
     if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
+        return
+    if index_exists(location):
         return
     raise IndexStoreError(
         f"{directory} exists and is not an index; refusing to overwrite it (choose another --index location)"

@@ -236,6 +236,30 @@ def test_refuses_a_folder_that_is_not_an_index(tmp_path: Path, embedder) -> None
     assert index_exists(empty)
 
 
+def test_check_target_accepts_an_index_another_writer_is_creating(tmp_path: Path, monkeypatch) -> None:
+    """Two `qa index` runs started together: the other one's database appears right after this one looks."""
+    import index.backends as backends
+    from index.sqlite_store import DB_FILE
+
+    folder = tmp_path / "index"
+    folder.mkdir()
+    real = backends.index_exists
+
+    def index_exists_then_the_other_writer_creates_it(location):
+        found = real(location)
+        (folder / DB_FILE).touch()
+        return found
+
+    monkeypatch.setattr(backends, "index_exists", index_exists_then_the_other_writer_creates_it)
+    check_target(folder)  # empty when looked at, or an index by the time it is asked: either way not refused
+    (folder / DB_FILE).touch()
+    check_target(folder)  # an index from now on
+    (folder / DB_FILE).unlink()
+    (folder / "precious.txt").write_text("my notes")
+    with pytest.raises(IndexStoreError, match="is not an index"):
+        check_target(folder)
+
+
 def test_open_or_build_builds_once(tmp_path: Path, embedder) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
