@@ -29,6 +29,7 @@ import numpy as np
 from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
 from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
+from qa.question_names import missing_names
 from qa.reader import make_answer, merge_answers
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
@@ -81,8 +82,10 @@ class Calibration:
 
     A passage retrieved for the question adds `w_dense * (dense - dense_center)` to the log-odds, `dense` being
     its cosine to the question: the reader reads a passage alone and cannot tell that the corpus barely
-    touches the question (an off-topic question still finds a plausible span), the retriever can. Fitted on
-    open-mode reading of held-out data (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
+    touches the question (an off-topic question still finds a plausible span), the retriever can. Such a
+    passage also subtracts `w_names * missing`, `missing` being the share of the question's names it lacks
+    (`qa.question_names`). Both are fitted on open-mode reading of held-out data
+    (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
     """
 
     w_span: float = 1.0
@@ -92,13 +95,17 @@ class Calibration:
     w_search: float = 0.0
     w_dense: float = 0.0
     dense_center: float = 0.0
+    w_names: float = 0.0
 
-    def probability(self, c: SpanCandidate, search: bool = False, dense: float | None = None) -> float:
+    def probability(
+        self, c: SpanCandidate, search: bool = False, dense: float | None = None, missing: float = 0.0
+    ) -> float:
         """The calibrated probability that candidate `c` is a right answer (`dense`: the cosine of its
-        passage to the question when the passage was retrieved)."""
+        passage to the question when the passage was retrieved; `missing`: the share of the question's
+        names that passage lacks)."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
         if dense is not None:
-            z += self.w_dense * (dense - self.dense_center)
+            z += self.w_dense * (dense - self.dense_center) - self.w_names * missing
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -343,10 +350,13 @@ class SpanReader:
             cands.sort(key=lambda c: -c.span_logit)
         return out
 
-    def probability(self, c: SpanCandidate, question: str = "?", dense: float | None = None) -> float:
+    def probability(
+        self, c: SpanCandidate, question: str = "?", dense: float | None = None, missing: float = 0.0
+    ) -> float:
         """The calibrated probability that candidate `c` is a right answer to `question` (`dense`: its
-        passage's cosine to the question, for a retrieved passage)."""
-        return self.calibration.probability(c, is_search_style(question), dense)
+        passage's cosine to the question, for a retrieved passage; `missing`: the share of the question's
+        names that passage lacks)."""
+        return self.calibration.probability(c, is_search_style(question), dense, missing)
 
     def spans(
         self, question: str, text: str, cands: Sequence[SpanCandidate], dense: float | None = None
@@ -354,10 +364,11 @@ class SpanReader:
         """(start, end, calibrated probability) of the minimal answer spans in `text`, best first (`dense`: the
         text's cosine to the question when it was retrieved for it)."""
         out = []
+        missing = missing_names(question, text) if dense is not None and self.calibration.w_names else 0.0
         for c in cands:
             if c.end > c.start:
                 s, e = trim_span(question, text, c.start, c.end)
-                out.append((s, e, self.probability(c, question, dense)))
+                out.append((s, e, self.probability(c, question, dense, missing)))
         out.sort(key=lambda t: -t[2])
         return prefer_one(question, text, out)
 

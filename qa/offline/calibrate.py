@@ -197,7 +197,7 @@ def calibrate(
     out = {**asdict(cal), **figures}
     if retrieval:
         out["retrieval"] = calibrate_retrieval(model_dir, sources, backend=backend)
-        out.update(w_dense=out["retrieval"]["w_dense"], dense_center=out["retrieval"]["dense_center"])
+        out.update({k: out["retrieval"][k] for k in ("w_dense", "dense_center", "w_names")})
     return out
 
 

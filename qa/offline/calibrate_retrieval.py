@@ -5,9 +5,10 @@ still finds a plausible span somewhere in the passages retrieved for it; the ret
 matches the question well. Held-out questions of every training source are asked, as the service asks them
 (hybrid retrieval, the top passages read in stages), over two corpora of held-out paragraphs: the one that
 holds their own paragraphs (answerable) and the other, which holds none of their answers (off topic). The
-adjustment `w_dense * (cosine - dense_center)` of the log-odds is the one on a grid that, at the reader's own
-threshold, answers off-topic questions with "no answer" most often without lowering any source's served F1
-on its answerable questions (`fit_dense`). It is written into the backend's calibration file.
+adjustment `w_dense * (cosine - dense_center) - w_names * missing` of the log-odds (`missing`: the share of the
+question's names the passage lacks) is the one on a grid that, at the reader's own threshold, answers
+off-topic questions with "no answer" most often without lowering any source's served F1 on its answerable
+questions (`fit_dense`). It is written into the backend's calibration file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import logging
 import random
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from index.documents import Document
 from index.embedder import Embedder
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
+from qa.question_names import missing_names
 from qa.reader import Staging
 from qa.retriever import HybridRetriever
 from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, SpanReader, calibration_file
@@ -34,6 +36,7 @@ log = logging.getLogger("qa.offline.calibrate_retrieval")
 
 WEIGHTS = tuple(float(w) for w in range(0, 13))
 CENTERS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 ... 0.8
+NAME_WEIGHTS = tuple(0.5 * i for i in range(9))  # 0 ... 4
 
 
 @dataclass
@@ -46,6 +49,7 @@ class OpenReads:
     logit: np.ndarray  # (n, k); -inf where the passage gave no span or there was no such passage
     f1: np.ndarray  # (n, k)
     dense: np.ndarray  # (n, k)
+    missing: np.ndarray  # (n, k): the share of the question's names the passage lacks (`missing_names`)
 
 
 def _logit(p: float) -> float:
@@ -70,7 +74,7 @@ def read_open(
 ) -> OpenReads:
     """Ask up to `per_source` held-out questions of each source over both corpora (`corpus_groups`)."""
     rng = random.Random(seed)
-    sources, answerable, logits, f1s, denses = [], [], [], [], []
+    sources, answerable, logits, f1s, denses, missings = [], [], [], [], [], []
     for group in corpus_groups(list(held)):
         docs: dict[str, Document] = {}
         for name in group:
@@ -87,9 +91,10 @@ def read_open(
                     golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
                     if not golds or (not own and any(g in t for g in golds for t in texts)):
                         continue
-                    row_l, row_f, row_d = [-np.inf] * top_k, [0.0] * top_k, [0.0] * top_k
+                    row_l, row_f, row_d, row_m = [-np.inf] * top_k, [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
                     for i, hit in enumerate(retriever.retrieve(q.question, top_k)):
                         row_d[i] = float(hit.dense or 0.0)
+                        row_m[i] = missing_names(q.question, hit.passage.text)
                         found = reader.candidates(q.question, [replace(hit, dense=None)])
                         best = max(found, key=lambda a: a.score, default=None)
                         if best is not None:
@@ -100,16 +105,19 @@ def read_open(
                     logits.append(row_l)
                     f1s.append(row_f)
                     denses.append(row_d)
+                    missings.append(row_m)
             store.close()
-    return OpenReads(np.array(sources), np.array(answerable), np.array(logits), np.array(f1s), np.array(denses))
+    return OpenReads(
+        np.array(sources), np.array(answerable), np.array(logits), np.array(f1s), np.array(denses), np.array(missings)
+    )
 
 
 def served(
-    reads: OpenReads, w_dense: float, center: float, staging: Staging = Staging()
+    reads: OpenReads, w_dense: float, center: float, w_names: float = 0.0, staging: Staging = Staging()
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
     the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
-    z = reads.logit + w_dense * (reads.dense - center)
+    z = reads.logit + w_dense * (reads.dense - center) - w_names * reads.missing
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
     p = np.where(np.isfinite(reads.logit), p, 0.0)
     rows = np.arange(len(p))
@@ -120,10 +128,12 @@ def served(
     return p[rows, pick], reads.f1[rows, pick]
 
 
-def source_scores(reads: OpenReads, w_dense: float, center: float, threshold: float) -> dict[str, dict[str, float]]:
+def source_scores(
+    reads: OpenReads, w_dense: float, center: float, threshold: float, w_names: float = 0.0
+) -> dict[str, dict[str, float]]:
     """Per source: served F1 on its answerable questions and the share of its off-topic ones answered with
     nothing."""
-    p, f1 = served(reads, w_dense, center)
+    p, f1 = served(reads, w_dense, center, w_names)
     answered = p >= threshold
     out = {}
     for name in sorted(set(reads.source.tolist())):
@@ -141,27 +151,37 @@ def mean_scores(per_source: dict[str, dict[str, float]]) -> dict[str, float]:
     return {k: float(np.nanmean([s[k] for s in per_source.values()])) for k in keys}
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """How a retrieved passage moves the log-odds: `w_dense * (cosine - dense_center) - w_names * missing`."""
+
+    w_dense: float = 0.0
+    dense_center: float = 0.0
+    w_names: float = 0.0
+
+
 def fit_dense(
     reads: OpenReads, threshold: float, tolerance: float = 0.005
-) -> tuple[float, float, dict[str, dict[str, float]]]:
-    """(w_dense, dense_center, per-source figures): of the grid points under which no source's served F1 on
-    answerable questions falls more than `tolerance` below its F1 without the adjustment, the one that
-    refuses the most off-topic questions on the sources' mean (then: the higher mean F1). Every source must
-    keep its F1, not only the mean: cosines run lower on informal text (reviews, forum posts) than on
-    Wikipedia or news, and an adjustment fitted to the mean would refuse their answerable questions."""
+) -> tuple[Adjustment, dict[str, dict[str, float]]]:
+    """(adjustment, per-source figures): of the grid points under which no source's served F1 on answerable
+    questions falls more than `tolerance` below its F1 without the adjustment, the one that refuses the most
+    off-topic questions on the sources' mean (then: the higher mean F1). Every source must keep its F1, not
+    only the mean: cosines run lower on informal text (reviews, forum posts) than on Wikipedia or news, and
+    an adjustment fitted to the mean would refuse their answerable questions."""
 
     def rank(per_source: dict[str, dict[str, float]]) -> tuple[float, float]:
         m = mean_scores(per_source)
         return m["abstain_off_topic"], m["served_f1_answerable"]
 
     none = source_scores(reads, 0.0, 0.0, threshold)
-    best = (0.0, 0.0, none)
-    for w in WEIGHTS[1:]:
-        for c in CENTERS:
-            s = source_scores(reads, w, c, threshold)
-            keeps_f1 = all(s[n]["served_f1_answerable"] >= none[n]["served_f1_answerable"] - tolerance for n in s)
-            if keeps_f1 and rank(s) > rank(best[2]):
-                best = (w, c, s)
+    best = (Adjustment(), none)
+    for w in WEIGHTS:
+        for c in CENTERS if w else (0.0,):
+            for wn in NAME_WEIGHTS:
+                s = source_scores(reads, w, c, threshold, wn)
+                keeps_f1 = all(s[n]["served_f1_answerable"] >= none[n]["served_f1_answerable"] - tolerance for n in s)
+                if keeps_f1 and rank(s) > rank(best[1]):
+                    best = (Adjustment(w, c, wn), s)
     return best
 
 
@@ -181,7 +201,7 @@ def calibrate_retrieval(
     reader = SpanReader(model_dir, backend=backend)
     reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / BACKENDS_RECORD), per_source)
     threshold = reader.threshold
-    w, c, fig = fit_dense(reads, threshold)
+    adjustment, fig = fit_dense(reads, threshold)
     before = source_scores(reads, 0.0, 0.0, threshold)
 
     def rounded(per: dict[str, dict[str, float]]) -> dict:
@@ -196,12 +216,12 @@ def calibrate_retrieval(
         "without": rounded(before),
         "with": rounded(fig),
     }
-    saved.update(w_dense=w, dense_center=c, retrieval_figures=figures)
+    saved.update(**asdict(adjustment), retrieval_figures=figures)
     tmp = f.with_suffix(".tmp")
     tmp.write_text(json.dumps(saved, indent=2))
     tmp.replace(f)
-    log.info("retrieval adjustment w_dense=%s center=%s: %s", w, c, json.dumps(figures))
-    return {"w_dense": w, "dense_center": c, **figures}
+    log.info("retrieval adjustment %s: %s", adjustment, json.dumps(figures))
+    return {**asdict(adjustment), **figures}
 
 
 def main(argv: list[str] | None = None) -> None:

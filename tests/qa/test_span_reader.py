@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,31 @@ def test_no_answer_when_the_articles_do_not_hold_one(seed_pipeline):
     assert resp.kind == "none"
     assert resp.answers == []
     assert resp.passages  # the passages read are still reported
+
+
+def test_a_retrieved_passage_that_lacks_the_question_names_scores_lower(reader):
+    """Open mode: the same span in a passage that never mentions the question's names (an off-topic corpus
+    that happens to hold a plausible span) scores lower than in one that does; a handed-in passage does not."""
+    assert reader.calibration.w_names > 0  # fitted by qa.offline.calibrate_retrieval
+    question = "Who designed the Olsen Bridge in Tromsø?"
+    on = "The Olsen Bridge in Tromsø was designed by the engineer Mara Olsen and opened in 2021."
+    off = "The new bridge over the river was designed by the engineer Mara Olsen and opened in 2021."
+    cosine = reader.calibration.dense_center
+    scores = {}
+    for name, text in (("on", on), ("off", off)):
+        hit = replace(_hit(text), dense=cosine)
+        best = max(reader.candidates(question, [hit]), key=lambda a: a.score)
+        plain = max(reader.candidates(question, [_hit(text)]), key=lambda a: a.score)
+        scores[name] = (best.text, best.score, plain.score)
+    assert scores["on"][0] == scores["off"][0] == "Mara Olsen"
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    # 'Tromsø' missing (one name of three): the log-odds fall by a third of w_names against the passage read
+    # as handed in; with every name there and the cosine at the centre, the score is the plain one
+    assert logit(scores["off"][1]) == pytest.approx(logit(scores["off"][2]) - reader.calibration.w_names / 3, abs=0.01)
+    assert logit(scores["on"][1]) == pytest.approx(logit(scores["on"][2]), abs=0.01)
 
 
 FILLER = (

@@ -20,13 +20,15 @@ from qa.reader import Staging
 from qa.span_reader import SpanReader
 
 
-def _reads(rows: list[tuple[str, bool, list[float], list[float], list[float]]]) -> OpenReads:
+def _reads(rows: list[tuple]) -> OpenReads:
+    """(source, answerable, logits, F1s, cosines[, missing-name shares]) per question."""
     return OpenReads(
         np.array([r[0] for r in rows]),
         np.array([r[1] for r in rows]),
         np.array([r[2] for r in rows], dtype=float),
         np.array([r[3] for r in rows], dtype=float),
         np.array([r[4] for r in rows], dtype=float),
+        np.array([r[5] if len(r) > 5 else [0.0] * len(r[4]) for r in rows], dtype=float),
     )
 
 
@@ -39,7 +41,7 @@ def test_served_reads_in_stages_like_the_service():
             ("a", True, [-np.inf] * 3, [0.0] * 3, [0.0] * 3),  # no passage, no span
         ]
     )
-    p, f1 = served(reads, 0.0, 0.0, Staging(first=2, sure=0.7))
+    p, f1 = served(reads, 0.0, 0.0, staging=Staging(first=2, sure=0.7))
     assert f1.tolist() == [1.0, 1.0, 0.0]
     assert p[0] > 0.9 and p[2] == 0.0
 
@@ -60,8 +62,8 @@ def test_fit_refuses_off_topic_questions_without_costing_answerable_ones():
         rows += _questions(src, 100, True, 1.5, (0.55, 0.8), rng) + _questions(src, 100, False, 0.5, (0.15, 0.4), rng)
     reads = _reads(rows)
     before = source_scores(reads, 0.0, 0.0, threshold=0.4)
-    w, center, after = fit_dense(reads, threshold=0.4)
-    assert w > 0 and 0.2 <= center <= 0.8
+    adjustment, after = fit_dense(reads, threshold=0.4)
+    assert adjustment.w_dense > 0 and 0.2 <= adjustment.dense_center <= 0.8
     for src in ("wiki", "news"):
         assert after[src]["served_f1_answerable"] >= before[src]["served_f1_answerable"] - 0.005
     assert mean_scores(after)["abstain_off_topic"] > mean_scores(before)["abstain_off_topic"] + 0.2
@@ -76,9 +78,23 @@ def test_fit_keeps_every_source_answered_even_where_cosines_run_low():
     )
     reads = _reads(rows)
     before = source_scores(reads, 0.0, 0.0, threshold=0.4)
-    _, _, after = fit_dense(reads, threshold=0.4)
+    _, after = fit_dense(reads, threshold=0.4)
     assert after["forum"]["served_f1_answerable"] >= before["forum"]["served_f1_answerable"] - 0.005
     assert after["wiki"]["abstain_off_topic"] >= before["wiki"]["abstain_off_topic"]
+
+
+def test_fit_weighs_the_question_names_a_passage_lacks_when_they_tell_off_topic_questions_apart():
+    rng = np.random.default_rng(2)
+    rows = []
+    for answerable, missing in ((True, 0.0), (False, 1.0)):  # cosines alike; off-topic passages lack the names
+        for q in _questions("news", 200, answerable, 1.5 if answerable else 1.0, (0.3, 0.6), rng):
+            rows.append((*q, [missing] + [1.0] * 4))
+    reads = _reads(rows)
+    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    adjustment, after = fit_dense(reads, threshold=0.4)
+    assert adjustment.w_names > 0
+    assert after["news"]["served_f1_answerable"] >= before["news"]["served_f1_answerable"] - 0.005
+    assert after["news"]["abstain_off_topic"] > before["news"]["abstain_off_topic"] + 0.5
 
 
 def test_corpus_groups_split_the_sources_alternately():
