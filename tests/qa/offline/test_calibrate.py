@@ -1,0 +1,45 @@
+import numpy as np
+
+from qa.offline.calibrate import choose_threshold, fit_logistic
+
+
+def _pairs(rng, n: int, answerable_probs, unanswerable_probs, f1_of):
+    probs = np.concatenate([answerable_probs(n), unanswerable_probs(n)])
+    answerable = np.arange(2 * n) < n
+    f1s = np.where(answerable, f1_of(probs), 0.0)
+    return probs, f1s, answerable
+
+
+def test_a_clear_gap_between_answerable_and_unanswerable_sets_the_threshold_inside_it():
+    rng = np.random.default_rng(0)
+    parts = [
+        _pairs(rng, 200, lambda n: rng.uniform(0.6, 0.95, n), lambda n: rng.uniform(0.05, 0.3, n), np.ones_like)
+        for _ in ("wiki", "news")
+    ]
+    probs, f1s, has = (np.concatenate(x) for x in zip(*parts))
+    source = np.repeat(["wiki", "news"], 400)
+    t, score, top = choose_threshold(probs, f1s, has, source)
+    assert 0.3 <= t <= 0.6 and score == 1.0 and t <= top
+
+
+def test_on_a_flat_top_the_lowest_threshold_the_data_cannot_tell_from_the_best_is_taken():
+    rng = np.random.default_rng(1)
+    # scores as calibrated as they come: a span of score p is right with probability p, and unanswerable
+    # pairs score low but spread; the balanced F1 is flat over a wide range of thresholds
+    probs, f1s, has = _pairs(
+        rng, 600, lambda n: rng.uniform(0.0, 1.0, n), lambda n: rng.beta(2, 5, n), lambda p: rng.random(len(p)) < p
+    )
+    source = np.array(["a"] * len(probs))
+    t, score, top = choose_threshold(probs, f1s, has, source)
+    per = [np.mean(np.where(has, np.where(probs >= x, f1s, 0.0), probs < x)) for x in (t, top)]
+    assert score == per[0] and t <= top
+    assert per[1] - per[0] < 0.02  # within noise of the best ...
+    assert (probs[has] < t).mean() <= (probs[has] < top).mean()  # ... and leaves fewer answerable questions unanswered
+
+
+def test_fit_logistic_recovers_the_direction_of_the_evidence():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2000, 2))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(2 * x[:, 0] - x[:, 1])))).astype(float)
+    w = fit_logistic(x, y, np.ones(2000))
+    assert w[0] > 1 and w[1] < -0.5 and abs(w[-1]) < 0.3
