@@ -105,7 +105,7 @@ class Calibration:
         names that passage lacks)."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
         if dense is not None:
-            z += self.w_dense * (dense - self.dense_center) - self.w_names * missing
+            z += float(retrieval_shift(self.w_dense, self.dense_center, self.w_names, dense, missing))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     @classmethod
@@ -120,6 +120,15 @@ class Calibration:
             return cls()
         d = json.loads(f.read_text())
         return cls(**{f.name: float(d[f.name]) for f in fields(cls) if f.name in d})
+
+
+def retrieval_shift(
+    w_dense: float, dense_center: float, w_names: float, dense: float | np.ndarray, missing: float | np.ndarray
+) -> float | np.ndarray:
+    """How a retrieved passage moves the log-odds, for floats or arrays of cosines and missing-name shares:
+    `w_dense * (dense - dense_center) - w_names * missing` (`Calibration`; fitted by
+    `qa.offline.calibrate_retrieval`, which applies it to whole arrays of reads)."""
+    return w_dense * (dense - dense_center) - w_names * missing
 
 
 def calibration_file(backend: str) -> str:

@@ -30,7 +30,7 @@ from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.question_names import missing_names
 from qa.reader import Staging
 from qa.retriever import HybridRetriever
-from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, SpanReader, calibration_file
+from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, SpanReader, calibration_file, retrieval_shift
 
 log = logging.getLogger("qa.offline.calibrate_retrieval")
 
@@ -117,7 +117,7 @@ def served(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
     the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
-    z = reads.logit + w_dense * (reads.dense - center) - w_names * reads.missing
+    z = reads.logit + retrieval_shift(w_dense, center, w_names, reads.dense, reads.missing)
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
     p = np.where(np.isfinite(reads.logit), p, 0.0)
     rows = np.arange(len(p))
