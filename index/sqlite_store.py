@@ -11,6 +11,7 @@ from documents another process added a moment ago, with no reload.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -64,10 +65,41 @@ CREATE TABLE IF NOT EXISTS changes(
 """
 
 
+BUSY_TIMEOUT_S = 60.0  # how long a connection waits for another process's write lock
+
+
 def fts_query(text: str) -> str:
     """An FTS5 query matching any of the text's keyword-search tokens ('' when it has none)."""
     toks = dict.fromkeys(bm25_tokens(text))
     return " OR ".join(f'"{t}"' for t in toks)
+
+
+def is_busy(err: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (not because the file is bad)."""
+    return isinstance(err, sqlite3.OperationalError) and ("locked" in str(err) or "busy" in str(err))
+
+
+def store_error(directory: Path, err: sqlite3.Error) -> IndexStoreError:
+    """The user's message for an SQLite error while opening: busy past the wait, or a damaged file."""
+    if is_busy(err):
+        return IndexStoreError(f"index at {directory} is busy: another process held its lock too long ({err})")
+    return IndexStoreError(f"index at {directory} is damaged ({err}); rebuild it with: qa index --rebuild")
+
+
+def use_wal(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """Switch a new database to WAL. SQLite answers 'locked' at once, without its busy wait, while another
+    process reads the file, so several processes opening a new index together retry with a backoff."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as err:
+            if not is_busy(err) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(2 * delay, 0.1)
 
 
 class SQLiteStore:
@@ -103,14 +135,12 @@ class SQLiteStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 60000")
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 conn.execute("PRAGMA synchronous = FULL")  # an acknowledged add survives power loss too
                 conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.DatabaseError as err:
-                raise IndexStoreError(
-                    f"index at {self.directory} is damaged ({err}); rebuild it with: qa index --rebuild"
-                ) from None
+                raise store_error(self.directory, err) from None
             except sqlite3.Error as err:
                 raise IndexStoreError(f"cannot open the index at {self.directory} ({err})") from None
             self._local.conn = conn
@@ -125,7 +155,7 @@ class SQLiteStore:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
                 self._check_compatible(dict(conn.execute("SELECT key, value FROM meta").fetchall()))
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+                use_wal(conn)
             want = {
                 "format_version": str(FORMAT_VERSION),
                 "embedding_model": self.embedder.name,
@@ -138,9 +168,7 @@ class SQLiteStore:
                 f"BEGIN IMMEDIATE;\n{SCHEMA}\nINSERT OR IGNORE INTO meta(key, value) VALUES {rows};\nCOMMIT;"
             )
         except sqlite3.DatabaseError as err:
-            raise IndexStoreError(
-                f"index at {self.directory} is damaged ({err}); rebuild it with: qa index --rebuild"
-            ) from None
+            raise store_error(self.directory, err) from None
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         return self._check_compatible(meta)
 
@@ -154,7 +182,14 @@ class SQLiteStore:
             self.conn = conn
 
         def __enter__(self) -> sqlite3.Connection:
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if is_busy(err):
+                    raise IndexStoreError(
+                        f"the index is busy: another process held its write lock too long ({err})"
+                    ) from None
+                raise
             return self.conn
 
         def __exit__(self, exc_type, exc, tb) -> None:

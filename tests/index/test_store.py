@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
+from subprocess import PIPE
 
 import faiss
 import numpy as np
@@ -20,6 +24,8 @@ from index.passages import SplitterSettings, make_passages
 from index.sqlite_store import DB_FILE, SQLiteStore
 from index.store import IndexStoreError, Store
 from index.vectors import VectorIndex, snapshots
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -260,6 +266,38 @@ def test_check_target_accepts_an_index_another_writer_is_creating(tmp_path: Path
         check_target(folder)
 
 
+OPEN_WHEN_TOLD = """
+import sys, time
+from pathlib import Path
+from index.embedder import Embedder
+from index.sqlite_store import SQLiteStore
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+SQLiteStore(sys.argv[1], Embedder()).close()
+"""
+
+
+def test_processes_opening_a_new_index_together_all_open_it(tmp_path: Path) -> None:
+    """SQLite refuses the switch to WAL at once (no busy wait) while another process reads: CI saw 'locked'."""
+    for round_no in range(8):
+        folder, go = tmp_path / f"index{round_no}", tmp_path / f"go{round_no}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_WHEN_TOLD, str(folder), str(go)], cwd=ROOT, stderr=PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        time.sleep(1.5)  # every process imported and waiting
+        go.touch()
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+        with sqlite3.connect(folder / DB_FILE) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.close()
+
+
 def test_open_or_build_builds_once(tmp_path: Path, embedder) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -358,3 +396,11 @@ def test_a_mapped_snapshot_takes_changes_like_an_index_in_memory(tmp_path: Path)
     mapped.save(tmp_path, 8)  # the new snapshot holds the changes
     back, _ = VectorIndex.load_latest(tmp_path, 32, 8) or (None, 0)
     assert back is not None and len(back) == 454 and back.search(extra[0], 1)[0][0] == 1000
+
+
+def test_a_lock_held_too_long_says_busy_not_damaged(tmp_path: Path) -> None:
+    from index.sqlite_store import store_error
+
+    err = sqlite3.OperationalError("database is locked")
+    assert "is busy" in str(store_error(tmp_path, err)) and "rebuild" not in str(store_error(tmp_path, err))
+    assert "rebuild it with" in str(store_error(tmp_path, sqlite3.DatabaseError("file is not a database")))
