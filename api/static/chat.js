@@ -360,6 +360,9 @@
               scrollDown();
             }
           }
+          // Let the browser show what arrived before the next read or the final render, even when the whole
+          // reply came in one read (a fast answer): the text is seen streaming in, then set out in full.
+          if (text) await new Promise(function (resolve) { setTimeout(resolve, 0); });
         }
         if (!done) {
           fail(bot, "The answer was cut off: the connection to the service closed early. Please try again.", "unreachable");
