@@ -1,0 +1,82 @@
+"""Where list answers lose items: each gold item of a list file, read as the service reads it, sorted by what
+the answer did with it.
+
+Usage: python bench/list_errors.py FILE [--output JSON]   (FILE: SQuAD format with `"multi_span": true`)
+
+Each question is answered over its own paragraph (reader mode, as `qa eval FILE` scores it). A gold item is
+`exact` (an answered item, after SQuAD normalisation), `inside an answer` (an answered item holds it: the span
+ran long or a coordination was not split), `holds an answer` (the answered item is part of it: the span was
+short), `nothing answered` (the question got no answer at all) or `missed` (answered, but not this item).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from index.backends import open_store
+from index.documents import Document
+from index.embedder import Embedder
+from qa.offline.evaluate import response_items
+from qa.offline.squad import load_squad, normalize_answer
+from qa.pipeline import QAPipeline, make_reader
+from qa.retriever import Retrieved
+from qa.settings import Settings
+
+CATEGORIES = ("exact", "inside an answer", "holds an answer", "nothing answered", "missed")
+
+
+def category(gold: str, answered: list[str]) -> str:
+    """What the answer (its normalised items `answered`) did with one normalised gold item."""
+    if gold in answered:
+        return "exact"
+    if any(gold in a for a in answered):
+        return "inside an answer"
+    if any(a and a in gold for a in answered):
+        return "holds an answer"
+    return "missed" if answered else "nothing answered"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file")
+    ap.add_argument("--output", type=Path)
+    args = ap.parse_args()
+    questions = [q for q in load_squad(args.file) if q.multi_span]
+    emb = Embedder()
+    reader = make_reader("", emb, Settings.from_env())
+    store = open_store(tempfile.mkdtemp(prefix="qa-list-errors-"), emb)
+    docs = {q.context: Document(text=q.context, title=q.title) for q in questions}
+    store.add(list(docs.values()))
+    pipe = QAPipeline(store, emb, reader)
+    counts: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for q in questions:
+        hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
+        resp = pipe.answer_passages(q.question, 5, hits=hits)
+        kinds[resp.kind] += 1
+        answered = [normalize_answer(a) for a in response_items(resp)]
+        for g in dict.fromkeys(normalize_answer(a) for a in q.answers):
+            counts[category(g, answered)] += 1
+    store.close()
+    total = sum(counts.values())
+    out = {
+        "file": args.file,
+        "questions": len(questions),
+        "gold_items": total,
+        "items": {c: counts[c] for c in CATEGORIES},
+        "answered_as": dict(kinds),
+        "threshold": reader.threshold,
+    }
+    print(f"{args.file}: {len(questions)} questions, {total} gold items; answered as {dict(kinds)}")
+    for c in CATEGORIES:
+        print(f"  {c:<18} {counts[c]:>4}  {100 * counts[c] / max(1, total):5.1f}%")
+    if args.output:
+        args.output.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
