@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from collections import Counter
 from pathlib import Path
 
-from index.backends import open_store
-from index.documents import Document
 from index.embedder import Embedder
-from qa.offline.evaluate import response_items
+from qa.offline.evaluate import paragraph_answerer, response_items
 from qa.offline.squad import load_squad, normalize_answer
-from qa.pipeline import QAPipeline, make_reader
-from qa.retriever import Retrieved
+from qa.pipeline import make_reader
 from qa.settings import Settings
 
 CATEGORIES = ("exact", "inside an answer", "holds an answer", "nothing answered", "missed")
@@ -48,20 +44,15 @@ def main() -> None:
     questions = [q for q in load_squad(args.file) if q.multi_span]
     emb = Embedder()
     reader = make_reader("", emb, Settings.from_env())
-    store = open_store(tempfile.mkdtemp(prefix="qa-list-errors-"), emb)
-    docs = {q.context: Document(text=q.context, title=q.title) for q in questions}
-    store.add(list(docs.values()))
-    pipe = QAPipeline(store, emb, reader)
+    answer = paragraph_answerer(questions, reader, emb)
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for q in questions:
-        hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
-        resp = pipe.answer_passages(q.question, 5, hits=hits)
+        resp = answer(q)
         kinds[resp.kind] += 1
         answered = [normalize_answer(a) for a in response_items(resp)]
         for g in dict.fromkeys(normalize_answer(a) for a in q.answers):
             counts[category(g, answered)] += 1
-    store.close()
     total = sum(counts.values())
     out = {
         "file": args.file,

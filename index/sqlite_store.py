@@ -79,10 +79,15 @@ def is_busy(err: sqlite3.Error) -> bool:
     return isinstance(err, sqlite3.OperationalError) and ("locked" in str(err) or "busy" in str(err))
 
 
+def busy_error(what: str, err: sqlite3.Error) -> IndexStoreError:
+    """The user's message when another process held `what`'s lock past the busy timeout."""
+    return IndexStoreError(f"{what} is busy: another process held its lock too long ({err})")
+
+
 def store_error(directory: Path, err: sqlite3.Error) -> IndexStoreError:
     """The user's message for an SQLite error while opening: busy past the wait, or a damaged file."""
     if is_busy(err):
-        return IndexStoreError(f"index at {directory} is busy: another process held its lock too long ({err})")
+        return busy_error(f"index at {directory}", err)
     return IndexStoreError(f"index at {directory} is damaged ({err}); rebuild it with: qa index --rebuild")
 
 
@@ -186,9 +191,7 @@ class SQLiteStore:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:
                 if is_busy(err):
-                    raise IndexStoreError(
-                        f"the index is busy: another process held its write lock too long ({err})"
-                    ) from None
+                    raise busy_error("the index", err) from None
                 raise
             return self.conn
 

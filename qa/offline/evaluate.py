@@ -358,15 +358,16 @@ def evaluate_file(args: argparse.Namespace, file: str, reader: Reader, embedder:
     return figures
 
 
-def _multispan_figures(
-    args: argparse.Namespace,
-    questions: list[SquadQuestion],
+def paragraph_answerer(
     corpus: list[SquadQuestion],
     reader: Reader,
     embedder: Embedder,
-    index_dir: Path | None,
-) -> dict[str, Any]:
-    """List questions answered as the service answers them: over the gold paragraph, or retrieved (`--open`)."""
+    index_dir: Path | None = None,
+    open_mode: bool = False,
+    top_k: int = 5,
+) -> Callable[[SquadQuestion], AskResponse]:
+    """Every paragraph of `corpus` indexed as a document, and a function that answers a question as the service
+    answers it (list or single): over its own paragraph, or over what retrieval finds (`open_mode`)."""
     from qa.pipeline import QAPipeline
 
     docs: dict[str, Document] = {}
@@ -376,11 +377,24 @@ def _multispan_figures(
     pipe = QAPipeline(store, embedder, reader)
 
     def answer(q: SquadQuestion) -> AskResponse:
-        if args.open:
-            return pipe.ask(q.question, top_k=args.top_k)
+        if open_mode:
+            return pipe.ask(q.question, top_k=top_k)
         hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
-        return pipe.answer_passages(q.question, top_k=args.top_k, hits=hits)
+        return pipe.answer_passages(q.question, top_k=top_k, hits=hits)
 
+    return answer
+
+
+def _multispan_figures(
+    args: argparse.Namespace,
+    questions: list[SquadQuestion],
+    corpus: list[SquadQuestion],
+    reader: Reader,
+    embedder: Embedder,
+    index_dir: Path | None,
+) -> dict[str, Any]:
+    """List questions answered as the service answers them: over the gold paragraph, or retrieved (`--open`)."""
+    answer = paragraph_answerer(corpus, reader, embedder, index_dir, args.open, args.top_k)
     return eval_multispan(questions, answer)
 
 

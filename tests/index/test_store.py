@@ -21,13 +21,12 @@ import pytest
 from index.backends import check_target, index_exists, open_or_build, open_store, remove_index
 from index.documents import Document, DocumentTooLarge, load_documents
 from index.passages import SplitterSettings, make_passages
-from index.sqlite_store import DB_FILE, SQLiteStore
+from index.sqlite_store import DB_FILE, SQLiteStore, store_error
 from index.store import IndexStoreError, Store
 from index.vectors import VectorIndex, snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
-
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEEDS = ROOT / "seeds"
 
 EXTRA = [
     Document(text="The lighthouse in Oslo was repainted red. Tourists photographed it.", title="Lighthouse"),
@@ -399,8 +398,6 @@ def test_a_mapped_snapshot_takes_changes_like_an_index_in_memory(tmp_path: Path)
 
 
 def test_a_lock_held_too_long_says_busy_not_damaged(tmp_path: Path) -> None:
-    from index.sqlite_store import store_error
-
-    err = sqlite3.OperationalError("database is locked")
-    assert "is busy" in str(store_error(tmp_path, err)) and "rebuild" not in str(store_error(tmp_path, err))
+    busy = str(store_error(tmp_path, sqlite3.OperationalError("database is locked")))
+    assert "is busy" in busy and "rebuild" not in busy
     assert "rebuild it with" in str(store_error(tmp_path, sqlite3.DatabaseError("file is not a database")))
