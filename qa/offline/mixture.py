@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.lists.span_items import coordination_spans
+from qa.offline.hard_negatives import Embed, retrieved_negatives
 from qa.offline.squad import SquadQuestion, load_squad, normalize_answer
 
 DATA_DIR = Path("../shared/data")
@@ -231,11 +232,17 @@ def build_mixture(
     seed: int,
     strip_qmark: float = 0.0,
     max_questions: int = 0,
+    neg_retrieved: float = 0.0,
+    embed: Embed | None = None,
 ) -> tuple[list[TrainExample], dict[str, dict]]:
-    """All training examples of the mixture, and per-source counts (for the model card)."""
+    """All training examples of the mixture, and per-source counts (for the model card). With
+    `neg_retrieved` (and `embed`), that share of the questions also gets a retrieved negative
+    (`qa.offline.hard_negatives`), drawn after everything else so the rest of the mixture stays as it was."""
     rng = random.Random(seed)
     examples: list[TrainExample] = []
     stats: dict[str, dict] = {}
+    asked: list[tuple[SquadQuestion, str, str]] = []
+    sources: list[str] = []
     for spec in specs:
         src = Source.parse(spec)
         train_qs, held = split_heldout(load_squad(src.path), src.name)
@@ -248,6 +255,9 @@ def build_mixture(
         chosen.sort(key=lambda q: q.paragraph_index)
         ex = make_examples(chosen, src.name, neg_cut, neg_same, neg_other, rng, strip_qmark)
         examples += ex
+        by_title = len({q.title for q in train_qs}) >= 20
+        asked += [(q, q.question, f"{src.name}:{_group_key(q, by_title)}") for q in chosen if q.answers]
+        sources += [src.name] * (len(asked) - len(sources))
         stats[src.name] = {
             "file": src.path.name,
             "weight": src.weight,
@@ -256,6 +266,14 @@ def build_mixture(
             "examples": len(ex),
             "negatives": sum(e.answer_start < 0 for e in ex),
         }
+    if neg_retrieved > 0 and embed is not None:
+        strip = [bool(strip_qmark) and rng.random() < strip_qmark for _ in asked]
+        asked = [(q, t.rstrip(" ?") if s else t, a) for (q, t, a), s in zip(asked, strip)]
+        for i, ctx in retrieved_negatives(asked, neg_retrieved, rng, embed):
+            examples.append(TrainExample(asked[i][1], ctx, -1, "", sources[i]))
+            stats[sources[i]]["examples"] += 1
+            stats[sources[i]]["negatives"] += 1
+            stats[sources[i]]["retrieved_negatives"] = stats[sources[i]].get("retrieved_negatives", 0) + 1
     return examples, stats
 
 

@@ -44,6 +44,7 @@ class TrainConfig:
     neg_cut_sentence: float = 0.2
     neg_same_article: float = 0.08
     neg_other_article: float = 0.04
+    neg_retrieved: float = 0.0  # share of questions also paired with a nearest paragraph lacking the answer
     time_budget_min: float = 0.0  # 0: no time cap
     seed: int = 13
     threads: int = 0  # 0: torch default
@@ -218,6 +219,14 @@ def _write_model(model, tokenizer, meta: dict, out_dir: Path) -> Path:
     return out_dir
 
 
+def _embedder(threads: int):
+    """The service's embedder as a plain `texts -> vectors` function (for retrieved negatives)."""
+    from index.embedder import Embedder
+
+    embedder = Embedder(backend="onnx", threads=threads)
+    return lambda texts: embedder.embed(texts, progress=False)
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training and write the fp16 reader to `cfg.output`; returns that folder."""
     import torch
@@ -243,6 +252,8 @@ def train(cfg: TrainConfig) -> Path:
         cfg.seed,
         cfg.strip_question_mark,
         cfg.max_questions,
+        cfg.neg_retrieved,
+        _embedder(cfg.threads) if cfg.neg_retrieved > 0 else None,
     )
     t0 = time.time()
     feats = encode_examples(tokenizer, examples, cfg.max_length, cfg.stride)
