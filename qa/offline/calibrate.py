@@ -66,7 +66,7 @@ def calibration_pairs(
             qs = rng.sample(qs, per_source)
         for q in qs:
             pairs.append((name, q.question, q.context, q.answers, "own"))
-            golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+            golds = q.normalized_answers
             neg = None
             if rng.random() < 0.5 and q.answers:
                 neg = without_answer_sentence(q.context, q.answer_starts[0], len(q.answers[0]))

@@ -88,7 +88,7 @@ def read_open(
             for name, qs in held.items():
                 own = name in group
                 for q in rng.sample(qs, min(per_source, len(qs))):
-                    golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+                    golds = q.normalized_answers
                     if not golds or (not own and any(g in t for g in golds for t in texts)):
                         continue
                     row_l, row_f, row_d, row_m = [-np.inf] * top_k, [0.0] * top_k, [0.0] * top_k, [0.0] * top_k

@@ -200,7 +200,7 @@ def off_topic_questions(questions: list[SquadQuestion], corpus_docs: list[Docume
     texts = [normalize_answer(d.text) for d in corpus_docs]
     out = []
     for q in questions:
-        golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+        golds = q.normalized_answers
         if golds and not any(g in t for g in golds for t in texts):
             out.append(q)
     return out

@@ -53,7 +53,7 @@ def retrieved_negatives(
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         for row, i in enumerate(drawn[lo : lo + 512]):
             q, _, article = questions[i]
-            golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+            golds = q.normalized_answers
             order = top[row][np.argsort(-sims[row, top[row]])]
             near = []
             for j in order:

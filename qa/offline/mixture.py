@@ -199,6 +199,11 @@ def answer_items(q: SquadQuestion) -> tuple[tuple[int, int], ...]:
     return (*((a0 + s, a0 + e) for s, e in parts), (a0, a0 + len(text)))
 
 
+def as_trained(question: str, strip_qmark: float, rng: random.Random) -> str:
+    """The question as training shows it: without its question mark for a `strip_qmark` share (search style)."""
+    return question.rstrip(" ?") if strip_qmark and rng.random() < strip_qmark else question
+
+
 def make_examples(
     questions: list[SquadQuestion],
     source: str,
@@ -212,10 +217,8 @@ def make_examples(
     paras = _Paragraphs(questions)
     out: list[TrainExample] = []
     for q in questions:
-        question = q.question
-        if strip_qmark and rng.random() < strip_qmark:
-            question = question.rstrip(" ?")
-        golds = [g for g in (normalize_answer(a) for a in q.answers) if g]
+        question = as_trained(q.question, strip_qmark, rng)
+        golds = q.normalized_answers
         if q.answers:
             out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source, answer_items(q)))
         neg = _negative(q, golds, paras, rng.random(), rng, (neg_cut, neg_same, neg_other))
@@ -256,8 +259,9 @@ def build_mixture(
         ex = make_examples(chosen, src.name, neg_cut, neg_same, neg_other, rng, strip_qmark)
         examples += ex
         by_title = len({q.title for q in train_qs}) >= 20
-        asked += [(q, q.question, f"{src.name}:{_group_key(q, by_title)}") for q in chosen if q.answers]
-        sources += [src.name] * (len(asked) - len(sources))
+        answerable = [q for q in chosen if q.answers]
+        asked += [(q, q.question, f"{src.name}:{_group_key(q, by_title)}") for q in answerable]
+        sources += [src.name] * len(answerable)
         stats[src.name] = {
             "file": src.path.name,
             "weight": src.weight,
@@ -267,8 +271,7 @@ def build_mixture(
             "negatives": sum(e.answer_start < 0 for e in ex),
         }
     if neg_retrieved > 0 and embed is not None:
-        strip = [bool(strip_qmark) and rng.random() < strip_qmark for _ in asked]
-        asked = [(q, t.rstrip(" ?") if s else t, a) for (q, t, a), s in zip(asked, strip)]
+        asked = [(q, as_trained(t, strip_qmark, rng), a) for q, t, a in asked]
         for i, ctx in retrieved_negatives(asked, neg_retrieved, rng, embed):
             examples.append(TrainExample(asked[i][1], ctx, -1, "", sources[i]))
             stats[sources[i]]["examples"] += 1

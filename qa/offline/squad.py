@@ -34,6 +34,12 @@ class SquadQuestion:
         """True for a question without a gold answer (SQuAD v2.0 unanswerable)."""
         return not self.answers
 
+    @property
+    def normalized_answers(self) -> list[str]:
+        """The gold answers after SQuAD normalisation, empty ones dropped: what a text must not hold to be
+        "without the answer" (made negatives, off-topic corpora)."""
+        return [g for g in (normalize_answer(a) for a in self.answers) if g]
+
 
 def load_squad(path: str | Path) -> list[SquadQuestion]:
     """Read a SQuAD v1.1 or v2.0 JSON file into a flat list of questions.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.offline.hard_negatives import Embed
 from qa.offline.mixture import TRAIN_SOURCES, TrainExample, build_mixture
 from qa.span_reader import encode_windows
 
@@ -219,8 +220,8 @@ def _write_model(model, tokenizer, meta: dict, out_dir: Path) -> Path:
     return out_dir
 
 
-def _embedder(threads: int):
-    """The service's embedder as a plain `texts -> vectors` function (for retrieved negatives)."""
+def _embedder(threads: int) -> Embed:
+    """The service's embedder (int8 ONNX) as a plain `texts -> vectors` function (for retrieved negatives)."""
     from index.embedder import Embedder
 
     embedder = Embedder(backend="onnx", threads=threads)
