@@ -1,6 +1,7 @@
-"""The names a question mentions (capitalised words past its first, and numbers) and the share of them a
-passage lacks: a passage about something else rarely holds the question's names, whatever its cosine to it
-(`Calibration.w_names` weighs that share in open mode)."""
+"""What of a question a passage lacks: the share of its names (capitalised words past its first, and numbers)
+and the share of its content words (any case, stop words aside). A passage about something else rarely holds
+the question's names or words, whatever its cosine to it (`Calibration.w_names` and `w_words` weigh the two
+shares in open mode); the words also serve lower-case search queries, which name nothing."""
 
 from __future__ import annotations
 
@@ -65,3 +66,35 @@ def missing_names(question: str, text: str) -> float:
         return canonical is not None and canonical in _named(text)
 
     return sum(not mentioned(n) for n in names) / len(names)
+
+
+# Words a question shares with any passage or that say what is asked rather than what about.
+_STOP_WORDS = frozenset(
+    """a an the of in on at to for from by with about as into over under and or but not no is are was were be
+    been being do does did done has have had having can could will would shall should may might must what which
+    who whom whose when where why how that this these those there their they them it its he she his her him i me
+    my we our you your one first name named called many much most more some any all each other than then so if
+    also just only out up down off very get got go goes going make made know known tell used use""".split()
+)
+_LOWER_WORD = re.compile(r"[a-z0-9]+")
+_STEM = 5  # words compare by their first five letters ("elected" = "election"); shorter ones without a plural s
+
+
+def _stem(word: str) -> str:
+    return word[:_STEM] if len(word) > _STEM else word.rstrip("s") if len(word) > 3 else word
+
+
+def question_words(question: str) -> frozenset[str]:
+    """The stems of the question's content words (lower-cased, stop words and question words left out)."""
+    return frozenset(_stem(w) for w in _LOWER_WORD.findall(question.lower()) if w not in _STOP_WORDS)
+
+
+@lru_cache(maxsize=1024)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _LOWER_WORD.findall(text.lower()))
+
+
+def missing_words(question: str, text: str) -> float:
+    """The share of the question's content words (`question_words`) that `text` lacks; 0 when it has none."""
+    want = question_words(question)
+    return len(want - _stems(text)) / len(want) if want else 0.0

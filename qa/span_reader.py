@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ import numpy as np
 from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
 from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
-from qa.question_names import missing_names
+from qa.question_names import missing_names, missing_words
 from qa.reader import make_answer, merge_answers
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
@@ -83,8 +84,9 @@ class Calibration:
     A passage retrieved for the question adds `w_dense * (dense - dense_center)` to the log-odds, `dense` being
     its cosine to the question: the reader reads a passage alone and cannot tell that the corpus barely
     touches the question (an off-topic question still finds a plausible span), the retriever can. Such a
-    passage also subtracts `w_names * missing`, `missing` being the share of the question's names it lacks
-    (`qa.question_names`). Both are fitted on open-mode reading of held-out data
+    passage also subtracts `w_names * missing`, `missing` being the share of the question's names it lacks,
+    and `w_words * max(0, unmatched - words_center)`, `unmatched` being the share of the question's content
+    words it lacks (`qa.question_names`). All are fitted on open-mode reading of held-out data
     (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
     """
 
@@ -96,17 +98,29 @@ class Calibration:
     w_dense: float = 0.0
     dense_center: float = 0.0
     w_names: float = 0.0
+    w_words: float = 0.0
+    words_center: float = 0.0
 
     def probability(
-        self, c: SpanCandidate, search: bool = False, dense: float | None = None, missing: float = 0.0
+        self,
+        c: SpanCandidate,
+        search: bool = False,
+        dense: float | None = None,
+        missing: float = 0.0,
+        unmatched: float = 0.0,
     ) -> float:
         """The calibrated probability that candidate `c` is a right answer (`dense`: the cosine of its
-        passage to the question when the passage was retrieved; `missing`: the share of the question's
-        names that passage lacks)."""
+        passage to the question when the passage was retrieved; `missing` and `unmatched`: the shares of the
+        question's names and content words that passage lacks)."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
         if dense is not None:
-            z += float(retrieval_shift(self.w_dense, self.dense_center, self.w_names, dense, missing))
+            z += float(self.retrieval_shift(dense, missing, unmatched))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    @cached_property
+    def retrieval_shift(self) -> RetrievalShift:
+        """The adjustment of a retrieved passage's log-odds (its weights are this calibration's)."""
+        return RetrievalShift(self.w_dense, self.dense_center, self.w_names, self.w_words, self.words_center)
 
     @classmethod
     def load(cls, model_dir: Path, backend: str = "torch") -> Calibration:
@@ -122,13 +136,28 @@ class Calibration:
         return cls(**{f.name: float(d[f.name]) for f in fields(cls) if f.name in d})
 
 
-def retrieval_shift(
-    w_dense: float, dense_center: float, w_names: float, dense: float | np.ndarray, missing: float | np.ndarray
-) -> float | np.ndarray:
-    """How a retrieved passage moves the log-odds, for floats or arrays of cosines and missing-name shares:
-    `w_dense * (dense - dense_center) - w_names * missing` (`Calibration`; fitted by
-    `qa.offline.calibrate_retrieval`, which applies it to whole arrays of reads)."""
-    return w_dense * (dense - dense_center) - w_names * missing
+@dataclass(frozen=True)
+class RetrievalShift:
+    """How a retrieved passage moves the reader's log-odds: `w_dense * (dense - dense_center) - w_names * missing
+    - w_words * max(0, unmatched - words_center)`, for floats or whole arrays of reads (`Calibration` carries
+    the weights; `qa.offline.calibrate_retrieval` fits them). The default leaves the score as it is."""
+
+    w_dense: float = 0.0
+    dense_center: float = 0.0
+    w_names: float = 0.0
+    w_words: float = 0.0
+    words_center: float = 0.0
+
+    def __call__(
+        self, dense: float | np.ndarray, missing: float | np.ndarray, unmatched: float | np.ndarray
+    ) -> float | np.ndarray:
+        """The shift for a passage's cosine `dense` and the shares of the question's names (`missing`) and
+        content words (`unmatched`) it lacks."""
+        return (
+            self.w_dense * (dense - self.dense_center)
+            - self.w_names * missing
+            - self.w_words * np.maximum(0.0, np.asarray(unmatched) - self.words_center)
+        )
 
 
 def calibration_file(backend: str) -> str:
@@ -360,12 +389,17 @@ class SpanReader:
         return out
 
     def probability(
-        self, c: SpanCandidate, question: str = "?", dense: float | None = None, missing: float = 0.0
+        self,
+        c: SpanCandidate,
+        question: str = "?",
+        dense: float | None = None,
+        missing: float = 0.0,
+        unmatched: float = 0.0,
     ) -> float:
         """The calibrated probability that candidate `c` is a right answer to `question` (`dense`: its
-        passage's cosine to the question, for a retrieved passage; `missing`: the share of the question's
-        names that passage lacks)."""
-        return self.calibration.probability(c, is_search_style(question), dense, missing)
+        passage's cosine to the question, for a retrieved passage; `missing` and `unmatched`: the shares of
+        the question's names and content words that passage lacks)."""
+        return self.calibration.probability(c, is_search_style(question), dense, missing, unmatched)
 
     def spans(
         self, question: str, text: str, cands: Sequence[SpanCandidate], dense: float | None = None
@@ -373,11 +407,13 @@ class SpanReader:
         """(start, end, calibrated probability) of the minimal answer spans in `text`, best first (`dense`: the
         text's cosine to the question when it was retrieved for it)."""
         out = []
-        missing = missing_names(question, text) if dense is not None and self.calibration.w_names else 0.0
+        retrieved = dense is not None
+        missing = missing_names(question, text) if retrieved and self.calibration.w_names else 0.0
+        unmatched = missing_words(question, text) if retrieved and self.calibration.w_words else 0.0
         for c in cands:
             if c.end > c.start:
                 s, e = trim_span(question, text, c.start, c.end)
-                out.append((s, e, self.probability(c, question, dense, missing)))
+                out.append((s, e, self.probability(c, question, dense, missing, unmatched)))
         out.sort(key=lambda t: -t[2])
         return prefer_one(question, text, out)
 

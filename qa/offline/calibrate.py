@@ -225,7 +225,7 @@ def calibrate(
     out = {**asdict(cal), **figures}
     if retrieval:
         out["retrieval"] = calibrate_retrieval(model_dir, sources, backend=backend)
-        out.update({k: out["retrieval"][k] for k in ("w_dense", "dense_center", "w_names")})
+        out.update({k: out["retrieval"][k] for k in ("w_dense", "dense_center", "w_names", "w_words", "words_center")})
     return out
 
 

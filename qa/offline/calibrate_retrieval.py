@@ -5,10 +5,11 @@ still finds a plausible span somewhere in the passages retrieved for it; the ret
 matches the question well. Held-out questions of every training source are asked, as the service asks them
 (hybrid retrieval, the top passages read in stages), over two corpora of held-out paragraphs: the one that
 holds their own paragraphs (answerable) and the other, which holds none of their answers (off topic). The
-adjustment `w_dense * (cosine - dense_center) - w_names * missing` of the log-odds (`missing`: the share of the
-question's names the passage lacks) is the one on a grid that, at the reader's own threshold, answers
-off-topic questions with "no answer" most often without lowering any source's served F1 on its answerable
-questions (`fit_dense`). It is written into the backend's calibration file.
+adjustment `w_dense * (cosine - dense_center) - w_names * missing - w_words * max(0, unmatched - words_center)`
+of the log-odds (`missing`, `unmatched`: the shares of the question's names and content words the passage
+lacks) is the one on a grid that, at the reader's own threshold, answers off-topic questions with "no answer"
+most often without lowering any source's served F1 on its answerable questions (`fit_dense`). It is written
+into the backend's calibration file.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from index.documents import Document
 from index.embedder import Embedder
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
-from qa.question_names import missing_names
+from qa.question_names import missing_names, missing_words
 from qa.reader import Staging
 from qa.retriever import HybridRetriever
-from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, SpanReader, calibration_file, retrieval_shift
+from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, RetrievalShift, SpanReader, calibration_file
 
 log = logging.getLogger("qa.offline.calibrate_retrieval")
 
 WEIGHTS = tuple(float(w) for w in range(0, 13))
 CENTERS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 ... 0.8
 NAME_WEIGHTS = tuple(0.5 * i for i in range(9))  # 0 ... 4
+WORD_WEIGHTS = tuple(float(w) for w in range(0, 6))  # 0 ... 5
+WORD_CENTERS = tuple(0.125 * i for i in range(7))  # 0 ... 0.75
 
 
 @dataclass
@@ -50,6 +53,7 @@ class OpenReads:
     f1: np.ndarray  # (n, k)
     dense: np.ndarray  # (n, k)
     missing: np.ndarray  # (n, k): the share of the question's names the passage lacks (`missing_names`)
+    unmatched: np.ndarray  # (n, k): the share of the question's content words the passage lacks (`missing_words`)
 
 
 def _logit(p: float) -> float:
@@ -74,7 +78,7 @@ def read_open(
 ) -> OpenReads:
     """Ask up to `per_source` held-out questions of each source over both corpora (`corpus_groups`)."""
     rng = random.Random(seed)
-    sources, answerable, logits, f1s, denses, missings = [], [], [], [], [], []
+    sources, answerable, logits, f1s, denses, missings, unmatched = [], [], [], [], [], [], []
     for group in corpus_groups(list(held)):
         docs: dict[str, Document] = {}
         for name in group:
@@ -91,10 +95,12 @@ def read_open(
                     golds = q.normalized_answers
                     if not golds or (not own and any(g in t for g in golds for t in texts)):
                         continue
-                    row_l, row_f, row_d, row_m = [-np.inf] * top_k, [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
+                    row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
+                    row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
                     for i, hit in enumerate(retriever.retrieve(q.question, top_k)):
                         row_d[i] = float(hit.dense or 0.0)
                         row_m[i] = missing_names(q.question, hit.passage.text)
+                        row_u[i] = missing_words(q.question, hit.passage.text)
                         found = reader.candidates(q.question, [replace(hit, dense=None)])
                         best = max(found, key=lambda a: a.score, default=None)
                         if best is not None:
@@ -106,18 +112,28 @@ def read_open(
                     f1s.append(row_f)
                     denses.append(row_d)
                     missings.append(row_m)
+                    unmatched.append(row_u)
             store.close()
     return OpenReads(
-        np.array(sources), np.array(answerable), np.array(logits), np.array(f1s), np.array(denses), np.array(missings)
+        np.array(sources),
+        np.array(answerable),
+        np.array(logits),
+        np.array(f1s),
+        np.array(denses),
+        np.array(missings),
+        np.array(unmatched),
     )
 
 
+NONE = RetrievalShift()
+
+
 def served(
-    reads: OpenReads, w_dense: float, center: float, w_names: float = 0.0, staging: Staging = Staging()
+    reads: OpenReads, adjustment: RetrievalShift = NONE, staging: Staging = Staging()
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
     the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
-    z = reads.logit + retrieval_shift(w_dense, center, w_names, reads.dense, reads.missing)
+    z = reads.logit + adjustment(reads.dense, reads.missing, reads.unmatched)
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
     p = np.where(np.isfinite(reads.logit), p, 0.0)
     rows = np.arange(len(p))
@@ -128,12 +144,10 @@ def served(
     return p[rows, pick], reads.f1[rows, pick]
 
 
-def source_scores(
-    reads: OpenReads, w_dense: float, center: float, threshold: float, w_names: float = 0.0
-) -> dict[str, dict[str, float]]:
+def source_scores(reads: OpenReads, adjustment: RetrievalShift, threshold: float) -> dict[str, dict[str, float]]:
     """Per source: served F1 on its answerable questions and the share of its off-topic ones answered with
     nothing."""
-    p, f1 = served(reads, w_dense, center, w_names)
+    p, f1 = served(reads, adjustment)
     answered = p >= threshold
     out = {}
     for name in sorted(set(reads.source.tolist())):
@@ -151,38 +165,45 @@ def mean_scores(per_source: dict[str, dict[str, float]]) -> dict[str, float]:
     return {k: float(np.nanmean([s[k] for s in per_source.values()])) for k in keys}
 
 
-@dataclass(frozen=True)
-class Adjustment:
-    """How a retrieved passage moves the log-odds: `w_dense * (cosine - dense_center) - w_names * missing`."""
-
-    w_dense: float = 0.0
-    dense_center: float = 0.0
-    w_names: float = 0.0
+def _rank(per_source: dict[str, dict[str, float]]) -> tuple[float, float]:
+    m = mean_scores(per_source)
+    return m["abstain_off_topic"], m["served_f1_answerable"]
 
 
 def fit_dense(
     reads: OpenReads, threshold: float, tolerance: float = 0.005
-) -> tuple[Adjustment, dict[str, dict[str, float]]]:
+) -> tuple[RetrievalShift, dict[str, dict[str, float]]]:
     """(adjustment, per-source figures): of the grid points under which no source's served F1 on answerable
     questions falls more than `tolerance` below its F1 without the adjustment, the one that refuses the most
     off-topic questions on the sources' mean (then: the higher mean F1). Every source must keep its F1, not
     only the mean: cosines run lower on informal text (reviews, forum posts) than on Wikipedia or news, and
-    an adjustment fitted to the mean would refuse their answerable questions."""
+    an adjustment fitted to the mean would refuse their answerable questions.
 
-    def rank(per_source: dict[str, dict[str, float]]) -> tuple[float, float]:
-        m = mean_scores(per_source)
-        return m["abstain_off_topic"], m["served_f1_answerable"]
-
-    none = source_scores(reads, 0.0, 0.0, threshold)
-    best = (Adjustment(), none)
+    In two steps: the cosine and the names; then the question's words on top of them, where no source's F1
+    falls more than `tolerance` below what it had after the first step either (a source's F1 that the cosine
+    raised is not spent on refusals the words buy)."""
+    none = source_scores(reads, NONE, threshold)
+    best = (NONE, none)
     for w in WEIGHTS:
         for c in CENTERS if w else (0.0,):
             for wn in NAME_WEIGHTS:
-                s = source_scores(reads, w, c, threshold, wn)
-                keeps_f1 = all(s[n]["served_f1_answerable"] >= none[n]["served_f1_answerable"] - tolerance for n in s)
-                if keeps_f1 and rank(s) > rank(best[1]):
-                    best = (Adjustment(w, c, wn), s)
+                adjustment = RetrievalShift(w, c, wn)
+                s = source_scores(reads, adjustment, threshold)
+                if _keeps_f1(s, none, tolerance) and _rank(s) > _rank(best[1]):
+                    best = (adjustment, s)
+    first = best[1]
+    for ww in WORD_WEIGHTS:
+        for wc in WORD_CENTERS if ww else ():
+            adjustment = replace(best[0], w_words=ww, words_center=wc)
+            s = source_scores(reads, adjustment, threshold)
+            if _keeps_f1(s, none, tolerance) and _keeps_f1(s, first, tolerance) and _rank(s) > _rank(best[1]):
+                best = (adjustment, s)
     return best
+
+
+def _keeps_f1(s: dict[str, dict[str, float]], floor: dict[str, dict[str, float]], tolerance: float) -> bool:
+    """Whether no source's served F1 in `s` falls more than `tolerance` below its F1 in `floor`."""
+    return all(s[n]["served_f1_answerable"] >= floor[n]["served_f1_answerable"] - tolerance for n in s)
 
 
 def calibrate_retrieval(
@@ -191,8 +212,8 @@ def calibrate_retrieval(
     per_source: int = 300,
     backend: str = "torch",
 ) -> dict:
-    """Fit `w_dense` and `dense_center` for the reader at `model_dir` on `backend`, on top of its calibration
-    file (which `qa.offline.calibrate` wrote), and write them into it; returns the figures."""
+    """Fit the retrieval adjustment (`RetrievalShift`) for the reader at `model_dir` on `backend`, on top of its
+    calibration file (which `qa.offline.calibrate` wrote), and write it into that file; returns the figures."""
     f = model_dir / calibration_file(backend)
     if not f.exists():
         raise FileNotFoundError(f"no {f.name} in {model_dir}: run python -m qa.offline.calibrate first")
@@ -202,7 +223,7 @@ def calibrate_retrieval(
     reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / BACKENDS_RECORD), per_source)
     threshold = reader.threshold
     adjustment, fig = fit_dense(reads, threshold)
-    before = source_scores(reads, 0.0, 0.0, threshold)
+    before = source_scores(reads, NONE, threshold)
 
     def rounded(per: dict[str, dict[str, float]]) -> dict:
         return {"mean": {k: round(v, 4) for k, v in mean_scores(per).items()},

@@ -1,4 +1,6 @@
-from qa.question_names import missing_names, question_names
+import pytest
+
+from qa.question_names import missing_names, missing_words, question_names, question_words
 
 
 def test_names_are_capitalised_words_past_the_first_and_numbers():
@@ -27,3 +29,33 @@ def test_aliases_and_demonyms_name_the_same_country():
     assert missing_names(q, "Ireland's prime minister said he would go to Kyiv in May.") == 0.0
     assert missing_names("What did the UK say about the U.S. plan?", "Britain welcomed the United States plan.") == 0.0
     assert missing_names("What did the UK say?", "France welcomed the plan.") == 1.0
+
+
+def test_question_words_are_its_content_words_by_stem():
+    assert question_words("who sings the theme song for the proud family") == {
+        "sing",
+        "theme",
+        "song",
+        "proud",
+        "famil",
+    }
+    assert question_words("What is it?") == frozenset()  # stop and question words only
+
+
+def test_missing_words_is_the_share_of_content_words_the_passage_lacks():
+    q = "who sings the theme song for the proud family"
+    assert missing_words(q, "The Proud Family's theme song is sung by Solange Knowles.") == 0.2  # 'sings' / 'sung'
+    assert (
+        missing_words(q, "The families sang a song.") == 0.6
+    )  # 'famil' and 'song' there; 'theme', 'proud', 'sing' not
+    assert missing_words(q, "Bread rises in a warm oven.") == 1.0
+    assert missing_words("Who is it?", "anything") == 0.0  # no content words: nothing to miss
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["who sings the theme song for the proud family", "Wie heißt der Bürgermeister von Tromsø?", "何时", "", "???"],
+)
+def test_a_passage_that_repeats_the_question_lacks_none_of_its_words(question):
+    assert missing_words(question, question) == 0.0
+    assert 0.0 <= missing_words(question, "unrelated text about bread") <= 1.0

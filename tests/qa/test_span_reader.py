@@ -180,6 +180,30 @@ def test_a_retrieved_passage_that_lacks_the_question_names_scores_lower(reader):
     assert logit(scores["on"][1]) == pytest.approx(logit(scores["on"][2]), abs=0.01)
 
 
+def test_a_retrieved_passage_that_lacks_the_question_words_scores_lower(reader):
+    """Open mode, a lower-case query that names nothing: the same span in a passage that lacks most of the
+    question's content words scores lower than in one that has them; the shift is the calibration's own."""
+    cal = reader.calibration
+    assert cal.w_words > 0  # fitted by qa.offline.calibrate_retrieval
+    question = "who sang the theme song of the cartoon"  # words: sang, theme, song, carto(on)
+    on = "The theme song of the cartoon was sung by Mara Olsen in 2001."  # lacks 'sang' only: 1 of 4
+    off = "The new record was sung by Mara Olsen in 2001."  # lacks all four
+    scores = {}
+    for name, text in (("on", on), ("off", off)):
+        best = max(reader.candidates(question, [replace(_hit(text), dense=cal.dense_center)]), key=lambda a: a.score)
+        plain = max(reader.candidates(question, [_hit(text)]), key=lambda a: a.score)
+        scores[name] = (best.text, best.score, plain.score)
+    assert scores["on"][0] == scores["off"][0] == "Mara Olsen"
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    for name, unmatched in (("on", 0.25), ("off", 1.0)):
+        shift = -cal.w_words * max(0.0, unmatched - cal.words_center)
+        assert logit(scores[name][1]) == pytest.approx(logit(scores[name][2]) + shift, abs=0.01)
+    assert scores["off"][1] < scores["on"][1]
+
+
 FILLER = (
     "The committee met again on Tuesday to discuss the budget for the coming year. Members spoke at length "
     "about roads, schools and the library, and agreed to meet again next month. "

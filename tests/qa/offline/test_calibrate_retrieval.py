@@ -7,6 +7,7 @@ import pytest
 
 from index.embedder import Embedder
 from qa.offline.calibrate_retrieval import (
+    NONE,
     OpenReads,
     corpus_groups,
     fit_dense,
@@ -17,11 +18,11 @@ from qa.offline.calibrate_retrieval import (
 )
 from qa.offline.squad import load_squad
 from qa.reader import Staging
-from qa.span_reader import SpanReader
+from qa.span_reader import RetrievalShift, SpanReader
 
 
 def _reads(rows: list[tuple]) -> OpenReads:
-    """(source, answerable, logits, F1s, cosines[, missing-name shares]) per question."""
+    """(source, answerable, logits, F1s, cosines[, missing-name shares[, missing-word shares]]) per question."""
     return OpenReads(
         np.array([r[0] for r in rows]),
         np.array([r[1] for r in rows]),
@@ -29,6 +30,7 @@ def _reads(rows: list[tuple]) -> OpenReads:
         np.array([r[3] for r in rows], dtype=float),
         np.array([r[4] for r in rows], dtype=float),
         np.array([r[5] if len(r) > 5 else [0.0] * len(r[4]) for r in rows], dtype=float),
+        np.array([r[6] if len(r) > 6 else [0.0] * len(r[4]) for r in rows], dtype=float),
     )
 
 
@@ -41,7 +43,7 @@ def test_served_reads_in_stages_like_the_service():
             ("a", True, [-np.inf] * 3, [0.0] * 3, [0.0] * 3),  # no passage, no span
         ]
     )
-    p, f1 = served(reads, 0.0, 0.0, staging=Staging(first=2, sure=0.7))
+    p, f1 = served(reads, NONE, staging=Staging(first=2, sure=0.7))
     assert f1.tolist() == [1.0, 1.0, 0.0]
     assert p[0] > 0.9 and p[2] == 0.0
 
@@ -61,7 +63,7 @@ def test_fit_refuses_off_topic_questions_without_costing_answerable_ones():
     for src in ("wiki", "news"):  # answerable: a passage that matches well; off topic: nothing matches well
         rows += _questions(src, 100, True, 1.5, (0.55, 0.8), rng) + _questions(src, 100, False, 0.5, (0.15, 0.4), rng)
     reads = _reads(rows)
-    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    before = source_scores(reads, NONE, threshold=0.4)
     adjustment, after = fit_dense(reads, threshold=0.4)
     assert adjustment.w_dense > 0 and 0.2 <= adjustment.dense_center <= 0.8
     for src in ("wiki", "news"):
@@ -77,7 +79,7 @@ def test_fit_keeps_every_source_answered_even_where_cosines_run_low():
         "forum", 150, False, 0.5, (0.15, 0.4), rng
     )
     reads = _reads(rows)
-    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    before = source_scores(reads, NONE, threshold=0.4)
     _, after = fit_dense(reads, threshold=0.4)
     assert after["forum"]["served_f1_answerable"] >= before["forum"]["served_f1_answerable"] - 0.005
     assert after["wiki"]["abstain_off_topic"] >= before["wiki"]["abstain_off_topic"]
@@ -90,11 +92,27 @@ def test_fit_weighs_the_question_names_a_passage_lacks_when_they_tell_off_topic_
         for q in _questions("news", 200, answerable, 1.5 if answerable else 1.0, (0.3, 0.6), rng):
             rows.append((*q, [missing] + [1.0] * 4))
     reads = _reads(rows)
-    before = source_scores(reads, 0.0, 0.0, threshold=0.4)
+    before = source_scores(reads, NONE, threshold=0.4)
     adjustment, after = fit_dense(reads, threshold=0.4)
     assert adjustment.w_names > 0
     assert after["news"]["served_f1_answerable"] >= before["news"]["served_f1_answerable"] - 0.005
     assert after["news"]["abstain_off_topic"] > before["news"]["abstain_off_topic"] + 0.5
+
+
+def test_fit_weighs_the_question_words_a_passage_lacks_for_queries_that_name_nothing():
+    """Lower-case search queries name nothing; the share of their content words a passage lacks still tells
+    a passage on the topic from one that is not, when cosines alike do not."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for answerable, unmatched in ((True, 0.1), (False, 0.8)):
+        for q in _questions("search", 200, answerable, 1.5 if answerable else 1.0, (0.3, 0.6), rng):
+            rows.append((*q, [0.0] * 5, [unmatched] + [0.9] * 4))
+    reads = _reads(rows)
+    before = source_scores(reads, NONE, threshold=0.4)
+    adjustment, after = fit_dense(reads, threshold=0.4)
+    assert adjustment.w_words > 0 and adjustment.words_center < 0.8
+    assert after["search"]["served_f1_answerable"] >= before["search"]["served_f1_answerable"] - 0.005
+    assert after["search"]["abstain_off_topic"] > before["search"]["abstain_off_topic"] + 0.5
 
 
 def test_corpus_groups_split_the_sources_alternately():
@@ -113,11 +131,13 @@ def test_read_open_asks_every_question_over_its_own_corpus_and_the_other():
     names = ("tydiqa-goldp-en-train", "squadshifts-amazon")
     held = {n: load_squad(DATA / f"{n}.json")[:8] for n in names}
     reads = read_open(held, SpanReader(backend="onnx"), Embedder(backend="onnx"), per_source=8)
-    assert reads.logit.shape == reads.dense.shape == reads.f1.shape and reads.logit.shape[1] == 5
+    assert reads.logit.shape == reads.dense.shape == reads.f1.shape == reads.unmatched.shape
+    assert reads.logit.shape[1] == 5
+    assert reads.unmatched[reads.answerable, 0].mean() < reads.unmatched[~reads.answerable, 0].mean()
     assert reads.answerable.sum() == 16  # each question once over the corpus holding its paragraph
     assert 0 < (~reads.answerable).sum() <= 16  # and over the other one, unless that holds its answer too
     assert not reads.f1[~reads.answerable].any()
     top = reads.dense[:, 0]
     assert top[reads.answerable].mean() > top[~reads.answerable].mean() + 0.1  # its own paragraph matches better
-    p, f1 = served(reads, 4.0, 0.375)
+    p, f1 = served(reads, RetrievalShift(w_dense=4.0, dense_center=0.375))
     assert ((p >= 0) & (p <= 1)).all() and f1[reads.answerable].mean() > 0.3
