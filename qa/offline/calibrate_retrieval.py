@@ -125,11 +125,11 @@ def read_open(
     )
 
 
-NONE = RetrievalShift()
+NO_SHIFT = RetrievalShift()
 
 
 def served(
-    reads: OpenReads, adjustment: RetrievalShift = NONE, staging: Staging = Staging()
+    reads: OpenReads, adjustment: RetrievalShift = NO_SHIFT, staging: Staging = Staging()
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
     the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
@@ -182,8 +182,8 @@ def fit_dense(
     In two steps: the cosine and the names; then the question's words on top of them, where no source's F1
     falls more than `tolerance` below what it had after the first step either (a source's F1 that the cosine
     raised is not spent on refusals the words buy)."""
-    none = source_scores(reads, NONE, threshold)
-    best = (NONE, none)
+    none = source_scores(reads, NO_SHIFT, threshold)
+    best = (NO_SHIFT, none)
     for w in WEIGHTS:
         for c in CENTERS if w else (0.0,):
             for wn in NAME_WEIGHTS:
@@ -223,7 +223,7 @@ def calibrate_retrieval(
     reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / BACKENDS_RECORD), per_source)
     threshold = reader.threshold
     adjustment, fig = fit_dense(reads, threshold)
-    before = source_scores(reads, NONE, threshold)
+    before = source_scores(reads, NO_SHIFT, threshold)
 
     def rounded(per: dict[str, dict[str, float]]) -> dict:
         return {"mean": {k: round(v, 4) for k, v in mean_scores(per).items()},

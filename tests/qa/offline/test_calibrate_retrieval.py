@@ -7,7 +7,7 @@ import pytest
 
 from index.embedder import Embedder
 from qa.offline.calibrate_retrieval import (
-    NONE,
+    NO_SHIFT,
     OpenReads,
     corpus_groups,
     fit_dense,
@@ -43,7 +43,7 @@ def test_served_reads_in_stages_like_the_service():
             ("a", True, [-np.inf] * 3, [0.0] * 3, [0.0] * 3),  # no passage, no span
         ]
     )
-    p, f1 = served(reads, NONE, staging=Staging(first=2, sure=0.7))
+    p, f1 = served(reads, NO_SHIFT, staging=Staging(first=2, sure=0.7))
     assert f1.tolist() == [1.0, 1.0, 0.0]
     assert p[0] > 0.9 and p[2] == 0.0
 
@@ -63,7 +63,7 @@ def test_fit_refuses_off_topic_questions_without_costing_answerable_ones():
     for src in ("wiki", "news"):  # answerable: a passage that matches well; off topic: nothing matches well
         rows += _questions(src, 100, True, 1.5, (0.55, 0.8), rng) + _questions(src, 100, False, 0.5, (0.15, 0.4), rng)
     reads = _reads(rows)
-    before = source_scores(reads, NONE, threshold=0.4)
+    before = source_scores(reads, NO_SHIFT, threshold=0.4)
     adjustment, after = fit_dense(reads, threshold=0.4)
     assert adjustment.w_dense > 0 and 0.2 <= adjustment.dense_center <= 0.8
     for src in ("wiki", "news"):
@@ -79,7 +79,7 @@ def test_fit_keeps_every_source_answered_even_where_cosines_run_low():
         "forum", 150, False, 0.5, (0.15, 0.4), rng
     )
     reads = _reads(rows)
-    before = source_scores(reads, NONE, threshold=0.4)
+    before = source_scores(reads, NO_SHIFT, threshold=0.4)
     _, after = fit_dense(reads, threshold=0.4)
     assert after["forum"]["served_f1_answerable"] >= before["forum"]["served_f1_answerable"] - 0.005
     assert after["wiki"]["abstain_off_topic"] >= before["wiki"]["abstain_off_topic"]
@@ -92,7 +92,7 @@ def test_fit_weighs_the_question_names_a_passage_lacks_when_they_tell_off_topic_
         for q in _questions("news", 200, answerable, 1.5 if answerable else 1.0, (0.3, 0.6), rng):
             rows.append((*q, [missing] + [1.0] * 4))
     reads = _reads(rows)
-    before = source_scores(reads, NONE, threshold=0.4)
+    before = source_scores(reads, NO_SHIFT, threshold=0.4)
     adjustment, after = fit_dense(reads, threshold=0.4)
     assert adjustment.w_names > 0
     assert after["news"]["served_f1_answerable"] >= before["news"]["served_f1_answerable"] - 0.005
@@ -108,7 +108,7 @@ def test_fit_weighs_the_question_words_a_passage_lacks_for_queries_that_name_not
         for q in _questions("search", 200, answerable, 1.5 if answerable else 1.0, (0.3, 0.6), rng):
             rows.append((*q, [0.0] * 5, [unmatched] + [0.9] * 4))
     reads = _reads(rows)
-    before = source_scores(reads, NONE, threshold=0.4)
+    before = source_scores(reads, NO_SHIFT, threshold=0.4)
     adjustment, after = fit_dense(reads, threshold=0.4)
     assert adjustment.w_words > 0 and adjustment.words_center < 0.8
     assert after["search"]["served_f1_answerable"] >= before["search"]["served_f1_answerable"] - 0.005
