@@ -21,7 +21,6 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,18 +75,43 @@ class SpanCandidate:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class RetrievalShift:
+    """How a retrieved passage moves the reader's log-odds: `w_dense * (dense - dense_center) - w_names * missing
+    - w_words * max(0, unmatched - words_center)`, for floats or whole arrays of reads (`Calibration` is one,
+    with the reader's own weights; `qa.offline.calibrate_retrieval` fits them). The default leaves the score as
+    it is."""
+
+    w_dense: float = 0.0
+    dense_center: float = 0.0
+    w_names: float = 0.0
+    w_words: float = 0.0
+    words_center: float = 0.0
+
+    def shift(
+        self, dense: float | np.ndarray, missing: float | np.ndarray, unmatched: float | np.ndarray
+    ) -> float | np.ndarray:
+        """The shift for a passage's cosine `dense` and the shares of the question's names (`missing`) and
+        content words (`unmatched`) it lacks."""
+        return (
+            self.w_dense * (dense - self.dense_center)
+            - self.w_names * missing
+            - self.w_words * np.maximum(0.0, np.asarray(unmatched) - self.words_center)
+        )
+
+
+@dataclass(frozen=True)
+class Calibration(RetrievalShift):
     """p(correct) = sigmoid(w_span * span_logit + w_null * null_logit + w_search * search + bias), where
     `search` is 1 for a search-style query (no question mark: "who sings the theme song for x"); answers
     need p >= threshold.
 
-    A passage retrieved for the question adds `w_dense * (dense - dense_center)` to the log-odds, `dense` being
-    its cosine to the question: the reader reads a passage alone and cannot tell that the corpus barely
-    touches the question (an off-topic question still finds a plausible span), the retriever can. Such a
-    passage also subtracts `w_names * missing`, `missing` being the share of the question's names it lacks,
-    and `w_words * max(0, unmatched - words_center)`, `unmatched` being the share of the question's content
-    words it lacks (`qa.question_names`). All are fitted on open-mode reading of held-out data
-    (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
+    A passage retrieved for the question adds `shift` (its weights as a `RetrievalShift`) to the log-odds:
+    `w_dense * (dense - dense_center)`, `dense` being its cosine to the question: the reader reads a passage
+    alone and cannot tell that the corpus barely touches the question (an off-topic question still finds a
+    plausible span), the retriever can. Such a passage also subtracts `w_names * missing`, `missing` being the
+    share of the question's names it lacks, and `w_words * max(0, unmatched - words_center)`, `unmatched` being
+    the share of the question's content words it lacks (`qa.question_names`). All are fitted on open-mode
+    reading of held-out data (`qa.offline.calibrate_retrieval`); 0 leaves the reader's score as is.
     """
 
     w_span: float = 1.0
@@ -95,11 +119,6 @@ class Calibration:
     bias: float = 0.0
     threshold: float = 0.5
     w_search: float = 0.0
-    w_dense: float = 0.0
-    dense_center: float = 0.0
-    w_names: float = 0.0
-    w_words: float = 0.0
-    words_center: float = 0.0
 
     def probability(
         self,
@@ -114,13 +133,8 @@ class Calibration:
         question's names and content words that passage lacks)."""
         z = self.w_span * c.span_logit + self.w_null * c.null_logit + self.w_search * search + self.bias
         if dense is not None:
-            z += float(self.retrieval_shift(dense, missing, unmatched))
+            z += float(self.shift(dense, missing, unmatched))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-    @cached_property
-    def retrieval_shift(self) -> RetrievalShift:
-        """The adjustment of a retrieved passage's log-odds (its weights are this calibration's)."""
-        return RetrievalShift(self.w_dense, self.dense_center, self.w_names, self.w_words, self.words_center)
 
     @classmethod
     def load(cls, model_dir: Path, backend: str = "torch") -> Calibration:
@@ -134,30 +148,6 @@ class Calibration:
             return cls()
         d = json.loads(f.read_text())
         return cls(**{f.name: float(d[f.name]) for f in fields(cls) if f.name in d})
-
-
-@dataclass(frozen=True)
-class RetrievalShift:
-    """How a retrieved passage moves the reader's log-odds: `w_dense * (dense - dense_center) - w_names * missing
-    - w_words * max(0, unmatched - words_center)`, for floats or whole arrays of reads (`Calibration` carries
-    the weights; `qa.offline.calibrate_retrieval` fits them). The default leaves the score as it is."""
-
-    w_dense: float = 0.0
-    dense_center: float = 0.0
-    w_names: float = 0.0
-    w_words: float = 0.0
-    words_center: float = 0.0
-
-    def __call__(
-        self, dense: float | np.ndarray, missing: float | np.ndarray, unmatched: float | np.ndarray
-    ) -> float | np.ndarray:
-        """The shift for a passage's cosine `dense` and the shares of the question's names (`missing`) and
-        content words (`unmatched`) it lacks."""
-        return (
-            self.w_dense * (dense - self.dense_center)
-            - self.w_names * missing
-            - self.w_words * np.maximum(0.0, np.asarray(unmatched) - self.words_center)
-        )
 
 
 def calibration_file(backend: str) -> str:

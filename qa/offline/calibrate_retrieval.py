@@ -133,7 +133,7 @@ def served(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
     the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
-    z = reads.logit + adjustment(reads.dense, reads.missing, reads.unmatched)
+    z = reads.logit + adjustment.shift(reads.dense, reads.missing, reads.unmatched)
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
     p = np.where(np.isfinite(reads.logit), p, 0.0)
     rows = np.arange(len(p))
