@@ -98,3 +98,10 @@ def missing_words(question: str, text: str) -> float:
     """The share of the question's content words (`question_words`) that `text` lacks; 0 when it has none."""
     want = question_words(question)
     return len(want - _stems(text)) / len(want) if want else 0.0
+
+
+def repeats_question(question: str, text: str) -> bool:
+    """True when `text` is one content word the question itself has ("lyrics" for "who wrote the lyrics of
+    ..."): an answer that only repeats the question."""
+    words = [w for w in _LOWER_WORD.findall(text.lower()) if w not in _STOP_WORDS]
+    return len(words) == 1 and _stem(words[0]) in question_words(question)

@@ -59,6 +59,11 @@ def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
         s += 1
     if e > s and text[e - 1] in (")", "]", "”") and _opening(text[e - 1]) not in text[s : e - 1]:
         e -= 1
+    # A dangling opening bracket or quote at the end ("National Football Conference (").
+    while e > s and (text[e - 1] in _OPEN_CLOSE or text[e - 1] in _EDGE_PUNCT):
+        if text[e - 1] == '"' and text[s : e - 1].count('"') % 2:
+            break  # the closing quote of a quotation the span holds
+        e -= 1
     return s, e
 
 

@@ -38,6 +38,8 @@ from qa.lists.span_items import (
     DEFAULT_SPAN_SETTINGS,
     Part,
     SpanListSettings,
+    are_names,
+    conjunct_parts,
     coordination_parts,
     named_parts,
     span_items,
@@ -49,6 +51,7 @@ from qa.reader import (
     SentenceReader,
     make_answer,
     merge_answers,
+    overlaps_any,
     passage_sentences,
     sentence_relevance,
 )
@@ -452,7 +455,7 @@ class ListAnswerer:
         if read < len(hits):  # the names made no list: the spans of every passage may
             spans = merge_answers(spans + self._spans(question, hits[read:]))
         if self.spans_answer and spans and clears(spans[0], threshold, self.span_settings):
-            items, excluded = span_items(spans, info.negative, self.span_settings, asks_who(question))
+            items, excluded = span_items(spans, info.negative, self.span_settings, asks_who(question), question)
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         # a typed question ("Which products ...") the spans did not answer with a list: the typed names
@@ -485,7 +488,7 @@ class ListAnswerer:
         if self.spans_answer and evidence_is_list(question, answers, threshold, self.span_settings):
             if not info.parsed:  # the stance of each item reads the question's negation
                 info = analyse_question(question, parse_always=True)
-            items, excluded = span_items(answers, info.negative, self.span_settings, asks_who(question))
+            items, excluded = span_items(answers, info.negative, self.span_settings, asks_who(question), question)
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         return _single_response(question, served, hits)
@@ -508,9 +511,37 @@ def evidence_is_list(
     if not answers or _ONE_OF.search(question):
         return False
     parts = coordination_parts(answers[0], settings.max_item_words)
-    if len(parts) < 2 or not clears(answers[0], threshold, settings, parts):
+    if len(parts) < 2:
+        return answers_coordinated(answers, threshold)
+    if not clears(answers[0], threshold, settings, parts):
         return False
     return named_parts(parts, descriptors=asks_who(question)) is not None
+
+
+def answers_coordinated(answers: list[Answer], threshold: float) -> bool:
+    """Whether the best answer and another one that also clears the threshold are names coordinated in one
+    sentence ("Cathy Dennis" beside "Rob Davis" in "written by Cathy Dennis and Rob Davis"): two answers the
+    sentence gives the same role. (Two answers that merely both clear the threshold are as common on
+    single-answer questions as on list questions.)"""
+    best = answers[0]
+    if best.score < threshold:
+        return False
+    conjuncts = conjunct_parts(best)
+    if not conjuncts:
+        return False
+    beside = [
+        p
+        for p in conjuncts
+        if any(
+            a.score >= threshold
+            and a.document_id == best.document_id
+            and not overlaps_any(a, [best])
+            and a.start < p.end
+            and p.start < a.end
+            for a in answers[1:]
+        )
+    ]
+    return bool(beside) and are_names([Part(best.start, best.end, best.text), *beside])
 
 
 def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list[Part] | None = None) -> bool:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.passages import split_sentences
 from qa.answers import Answer, ListItem, Stance
 from qa.lists.aliases import load_aliases, normalise
 from qa.lists.stance import clause_stance, relative_stance
 from qa.nlp import parse
+from qa.question_names import repeats_question
 from qa.reader import overlaps_any
 
 # "A, B and C", "A, B, or C", "A and B", "A & B": the last joint must be a conjunction.
@@ -36,6 +38,8 @@ _CALENDAR = re.compile(
     r"(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?\b\.?",
     re.I,
 )
+# What closes a coordination without naming an item: "a money bill or not", "Paris, London and others".
+_NOT_ITEMS = frozenset(("not", "so", "others", "many others", "more", "etc", "the like", "vice versa", "otherwise"))
 _TRAILING_BRACKET = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z`'\"“(]")
 MAX_ITEM_WORDS = 12
@@ -99,6 +103,7 @@ def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple
             parts.append(part)
         if m:
             pos = m.end()
+    parts = [(s, e) for s, e in parts if text[s:e].lower().rstrip(".") not in _NOT_ITEMS]
     words = [len(text[s:e].split()) for s, e in parts]
     if len(parts) < 2 or max(words) > max_words:
         return []
@@ -204,6 +209,16 @@ def _part_answer(a: Answer, p: Part, score: float | None = None) -> Answer:
     return a.model_copy(update=update)
 
 
+def crosses_sentences(answer: Answer) -> bool:
+    """True when the answer runs across a sentence break of its context (an initial's or an abbreviation's
+    full stop, "Franklin D. Roosevelt", is not one: the passage's own sentence splitter decides)."""
+    if not _SENTENCE_BREAK.search(answer.text):
+        return False
+    lo = answer.start - answer.context_start
+    hi = lo + len(answer.text)
+    return any(lo < s < hi for s, _ in split_sentences(answer.context))
+
+
 def list_spans(
     answers: list[Answer], settings: SpanListSettings = DEFAULT_SPAN_SETTINGS, people: bool = False
 ) -> list[Answer]:
@@ -211,7 +226,7 @@ def list_spans(
     further non-overlapping one scoring at least `ratio` of it (and `floor`), coordinations split into
     their parts (for a question about `people`, names without their descriptors) and each answer's
     conjuncts added. Spans that run across a sentence break are not answers."""
-    ranked = sorted((a for a in answers if not _SENTENCE_BREAK.search(a.text)), key=lambda a: -a.score)
+    ranked = sorted((a for a in answers if not crosses_sentences(a)), key=lambda a: -a.score)
     if not ranked:
         return []
     best = ranked[0].score
@@ -251,13 +266,17 @@ def span_items(
     negative_question: bool = False,
     settings: SpanListSettings = DEFAULT_SPAN_SETTINGS,
     people: bool = False,
+    question: str = "",
 ) -> tuple[list[ListItem], list[ListItem]]:
     """(items, excluded), best first, from the reader's calibrated answers (their `list_spans`): items grouped
-    by alias or normalised name; negated items excluded with their reason."""
+    by alias or normalised name, none that only repeats a word of the `question`; negated items excluded
+    with their reason."""
     aliases = load_aliases()
     groups: dict[str, list[Answer]] = {}
     names: dict[str, str] = {}
     for ev in list_spans(answers, settings, people):
+        if repeats_question(question, ev.text):
+            continue
         key = aliases.canonical(ev.text, want_countries=True) or normalise(ev.text)
         if not key:
             continue

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.question_names import missing_names, missing_words, question_names, question_words
+from qa.question_names import missing_names, missing_words, question_names, question_words, repeats_question
 
 
 def test_names_are_capitalised_words_past_the_first_and_numbers():
@@ -53,3 +53,10 @@ def test_missing_words_is_the_share_of_content_words_the_passage_lacks():
 def test_a_passage_that_repeats_the_question_lacks_none_of_its_words(question):
     assert missing_words(question, question) == 0.0
     assert 0.0 <= missing_words(question, "unrelated text about bread") <= 1.0
+
+
+def test_an_answer_that_only_repeats_a_word_of_the_question():
+    assert repeats_question("who wrote the lyrics for phantom of the opera", "lyrics")
+    assert repeats_question("Who wrote the lyric?", "the lyrics")
+    assert not repeats_question("who wrote the lyrics for phantom of the opera", "Charles Hart")
+    assert not repeats_question("what are the fifty shades of grey books", "Fifty Shades of Grey")

@@ -21,6 +21,9 @@ from qa.spans import trim_span
         ("When?", "(1920s)", "(1920s)"),
         ("What?", '"Hello world"', '"Hello world"'),
         ("What?", "(CNN", "CNN"),
+        ("Which conference?", "National Football Conference (", "National Football Conference"),
+        ("What did he say?", 'he said "', "he said"),
+        ("What did he call it?", 'an attempt to "be like Churchill"', 'an attempt to "be like Churchill"'),
     ],
 )
 def test_trim_span(question, span, expected):

@@ -8,6 +8,8 @@ from qa.lists.span_items import (
     are_names,
     conjunct_parts,
     coordination_parts,
+    coordination_spans,
+    crosses_sentences,
     list_spans,
     name_core,
     named_parts,
@@ -128,3 +130,40 @@ def test_singular_questions_get_a_list_when_the_best_span_names_several():
     assert evidence_is_list("who was in the video", low_three, threshold=0.4)  # three clear half of it
     assert not evidence_is_list("who was in the video", [low_three[0].model_copy(update={"score": 0.1})], 0.4)
     assert asks_who("In 1990, who won the cup?") and not asks_who("Whose car was it?")
+
+
+def test_an_initial_is_no_sentence_break_but_a_full_stop_is():
+    ctx = "Historians rank George Washington, Franklin D. Roosevelt and John F. Kennedy highest. Nixon ranks low."
+    whole = _answer("George Washington, Franklin D. Roosevelt and John F. Kennedy", 0.6, ctx)
+    assert not crosses_sentences(whole)
+    assert [a.text for a in list_spans([whole])] == ["George Washington", "Franklin D. Roosevelt", "John F. Kennedy"]
+    across = _answer("John F. Kennedy highest. Nixon", 0.9, ctx)
+    assert crosses_sentences(across)
+    assert [a.text for a in list_spans([across, whole])] == [
+        "George Washington",
+        "Franklin D. Roosevelt",
+        "John F. Kennedy",
+    ]
+
+
+def test_words_that_close_a_coordination_are_no_items():
+    assert coordination_spans("decides whether a bill is a money bill or not") == []
+    text = "Paris, London and others"
+    assert [text[s:e] for s, e in coordination_spans(text)] == ["Paris", "London"]
+
+
+def test_two_answers_coordinated_in_their_sentence_make_a_list():
+    from qa.lists.answerer import evidence_is_list
+
+    ctx = "The song was written by Cathy Dennis and Rob Davis, and Kylie Minogue recorded it."
+    davis, dennis, kylie = (
+        _answer("Rob Davis", 0.87, ctx),
+        _answer("Cathy Dennis", 0.52, ctx),
+        _answer("Kylie Minogue", 0.5, ctx),
+    )
+    assert evidence_is_list("who wrote the song", [davis, dennis], threshold=0.29)
+    assert not evidence_is_list("who wrote the song", [davis, dennis.model_copy(update={"score": 0.2})], 0.29)
+    assert not evidence_is_list("who wrote the song", [davis, kylie], threshold=0.29)  # not coordinated with it
+    assert not evidence_is_list("who was one of the writers", [davis, dennis], threshold=0.29)
+    items, _ = span_items([davis, dennis], question="who wrote the song")
+    assert [i.name for i in items] == ["Rob Davis", "Cathy Dennis"]
