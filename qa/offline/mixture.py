@@ -19,6 +19,7 @@ from pathlib import Path
 
 from qa.lists.span_items import coordination_spans
 from qa.offline.hard_negatives import Embed, retrieved_negatives
+from qa.offline.perturb import names_of, perturb
 from qa.offline.squad import SquadQuestion, load_squad, normalize_answer
 
 DATA_DIR = Path("../shared/data")
@@ -212,9 +213,13 @@ def make_examples(
     neg_other: float,
     rng: random.Random,
     strip_qmark: float = 0.0,
+    neg_perturbed: float = 0.0,
 ) -> list[TrainExample]:
-    """Positives plus made negatives; the gold answer must be absent (after SQuAD normalisation) from them."""
+    """Positives plus made negatives; the gold answer must be absent (after SQuAD normalisation) from them.
+    With `neg_perturbed`, that share of the answerable questions also comes changed in one thing with its own
+    paragraph, labelled "no answer" (`qa.offline.perturb`)."""
     paras = _Paragraphs(questions)
+    names = names_of(list(dict.fromkeys(q.context for q in questions))) if neg_perturbed > 0 else []
     out: list[TrainExample] = []
     for q in questions:
         question = as_trained(q.question, strip_qmark, rng)
@@ -224,6 +229,10 @@ def make_examples(
         neg = _negative(q, golds, paras, rng.random(), rng, (neg_cut, neg_same, neg_other))
         if neg is not None:
             out.append(TrainExample(question, neg, -1, "", source))
+        if neg_perturbed > 0 and q.answers and not q.multi_span and rng.random() < neg_perturbed:
+            changed = perturb(question, q.context, names, rng)
+            if changed is not None:
+                out.append(TrainExample(changed, q.context, -1, "", source))
     return out
 
 
@@ -237,6 +246,7 @@ def build_mixture(
     max_questions: int = 0,
     neg_retrieved: float = 0.0,
     embed: Embed | None = None,
+    neg_perturbed: float = 0.0,
 ) -> tuple[list[TrainExample], dict[str, dict]]:
     """All training examples of the mixture, and per-source counts (for the model card). With
     `neg_retrieved` (and `embed`), that share of the questions also gets a retrieved negative
@@ -256,7 +266,7 @@ def build_mixture(
         if max_questions:
             chosen = chosen[:max_questions]
         chosen.sort(key=lambda q: q.paragraph_index)
-        ex = make_examples(chosen, src.name, neg_cut, neg_same, neg_other, rng, strip_qmark)
+        ex = make_examples(chosen, src.name, neg_cut, neg_same, neg_other, rng, strip_qmark, neg_perturbed)
         examples += ex
         by_title = len({q.title for q in train_qs}) >= 20
         answerable = [q for q in chosen if q.answers]

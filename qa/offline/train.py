@@ -46,6 +46,7 @@ class TrainConfig:
     neg_same_article: float = 0.08
     neg_other_article: float = 0.04
     neg_retrieved: float = 0.0  # share of questions also paired with a nearest paragraph lacking the answer
+    neg_perturbed: float = 0.0  # share of questions also changed in one thing, with their own paragraph
     time_budget_min: float = 0.0  # 0: no time cap
     seed: int = 13
     threads: int = 0  # 0: torch default
@@ -255,6 +256,7 @@ def train(cfg: TrainConfig) -> Path:
         cfg.max_questions,
         cfg.neg_retrieved,
         _embedder(cfg.threads) if cfg.neg_retrieved > 0 else None,
+        cfg.neg_perturbed,
     )
     t0 = time.time()
     feats = encode_examples(tokenizer, examples, cfg.max_length, cfg.stride)
