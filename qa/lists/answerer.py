@@ -507,7 +507,8 @@ def evidence_is_list(
     names or numbers ("Raymond Unwin and Barry Parker"; "Who wrote ...?" often has two answers; for "who",
     names with a descriptor count: "planner Raymond Unwin and architect Barry Parker"), it clears the
     threshold (a coordination of three or more, `long_list_factor` of it), and the question does not ask
-    for one of several ("Who was one of ...?")."""
+    for one of several ("Who was one of ...?"); or the best answer is a name its sentence coordinates with
+    another answer's (`answers_coordinated`)."""
     if not answers or _ONE_OF.search(question):
         return False
     parts = coordination_parts(answers[0], settings.max_item_words)

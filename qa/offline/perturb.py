@@ -8,10 +8,11 @@ paragraph kept, and the pair labelled "no answer", in the ways SQuAD 2.0's write
 
 - negation: "What is a binary string?" -> "What is not a binary string?";
 - a number: "in 1975" -> "in 1981", "the 10th century" -> "the 11th century" (a number the paragraph lacks);
-- a name: "Who did Tancred besiege?" -> "Who did Baldwin besiege?" (a name from another article);
+- a name: "Who did Tancred besiege?" -> "Who did Baldwin besiege?" (a name of the source's other paragraphs);
 - an antonym: "the first" -> "the last", "before" -> "after" (a word the paragraph lacks).
 
-The changed number, name or word must appear nowhere in the paragraph, so the pair cannot be answerable.
+The new number, name or word appears nowhere in the paragraph, so the paragraph cannot answer the changed
+question; a negated one is unanswerable as SQuAD 2.0 counts it.
 """
 
 from __future__ import annotations
