@@ -523,26 +523,25 @@ def answers_coordinated(answers: list[Answer], threshold: float) -> bool:
     """Whether the best answer and another one that also clears the threshold are names coordinated in one
     sentence ("Cathy Dennis" beside "Rob Davis" in "written by Cathy Dennis and Rob Davis"): two answers the
     sentence gives the same role. (Two answers that merely both clear the threshold are as common on
-    single-answer questions as on list questions.)"""
+    single-answer questions as on list questions.) The sentence is parsed only when such a pair of names
+    shares it, so most single answers never load the parser."""
     best = answers[0]
     if best.score < threshold:
         return False
-    conjuncts = conjunct_parts(best)
-    if not conjuncts:
-        return False
-    beside = [
-        p
-        for p in conjuncts
-        if any(
-            a.score >= threshold
-            and a.document_id == best.document_id
-            and not overlaps_any(a, [best])
-            and a.start < p.end
-            and p.start < a.end
-            for a in answers[1:]
-        )
+    as_part = Part(best.start, best.end, best.text)
+    others = [
+        a
+        for a in answers[1:]
+        if a.score >= threshold
+        and a.document_id == best.document_id
+        and a.context_start == best.context_start
+        and not overlaps_any(a, [best])
+        and are_names([as_part, Part(a.start, a.end, a.text)])
     ]
-    return bool(beside) and are_names([Part(best.start, best.end, best.text), *beside])
+    if not others:
+        return False
+    beside = [p for p in conjunct_parts(best) if any(a.start < p.end and p.start < a.end for a in others)]
+    return bool(beside) and are_names([as_part, *beside])
 
 
 def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list[Part] | None = None) -> bool:
