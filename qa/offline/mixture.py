@@ -5,7 +5,9 @@ Each source keeps a held-out part that training never sees: whole articles for S
 the first reader held out), else whole titles (or paragraphs, for single-title sets such as Reddit) until at
 least `HELDOUT_QUESTIONS` questions, less any whose paragraph training also reads. Unanswerable examples
 are made from the data itself: the question with its own paragraph minus the answer's sentence (on topic,
-answer gone), with another paragraph of its article, or with a paragraph of another article.
+answer gone), with another paragraph of its article, or with a paragraph of another article; on request also
+the nearest paragraphs of other articles (`qa.offline.hard_negatives`) and the question changed in one thing
+its own paragraph does not say (`qa.offline.perturb`).
 """
 
 from __future__ import annotations

@@ -167,3 +167,20 @@ def test_two_answers_coordinated_in_their_sentence_make_a_list():
     assert not evidence_is_list("who was one of the writers", [davis, dennis], threshold=0.29)
     items, _ = span_items([davis, dennis], question="who wrote the song")
     assert [i.name for i in items] == ["Rob Davis", "Cathy Dennis"]
+
+
+def test_a_single_answer_does_not_parse_its_sentence():
+    from qa.lists.answerer import evidence_is_list
+    from qa.nlp import parse
+
+    first, second = "Rob Davis wrote the song in 2001.", "Kylie Minogue recorded it in Sweden."
+    davis = _answer("Rob Davis", 0.87, first)
+    kylie = _answer("Kylie Minogue", 0.5, second)  # the next sentence of the same document
+    shift = len(first) + 1
+    kylie = kylie.model_copy(
+        update={"start": kylie.start + shift, "end": kylie.end + shift, "context_start": 500 + shift}
+    )
+    misses = parse.cache_info().misses
+    assert not evidence_is_list("who wrote the song", [davis, kylie], threshold=0.29)  # another sentence
+    assert not evidence_is_list("who wrote the song", [davis], threshold=0.29)
+    assert parse.cache_info().misses == misses

@@ -35,7 +35,7 @@ def test_a_number_changes_to_one_the_paragraph_lacks():
     assert change_number("What fell in the 12th month?", CONTEXT, rng) is None  # the paragraph has no 12
 
 
-def test_a_name_changes_to_another_articles_name():
+def test_a_name_changes_to_one_the_paragraph_lacks():
     names = names_of(["The Treaty of Devol was signed by Alexios and Bohemond near the river.", CONTEXT])
     assert "Alexios" in names and "Devol" in names
     changed = change_name("Who laid siege to Antioch with Tancred?", CONTEXT, names, random.Random(1))
