@@ -21,7 +21,7 @@ import random
 import re
 from collections.abc import Sequence
 
-_NEGATED = re.compile(r"\b(?:not|no|never|none|nobody|nothing|n't|cannot)\b", re.I)
+_NEGATED = re.compile(r"\b(?:not|no|never|none|nobody|nothing|cannot)\b|n't\b", re.I)  # "n't": "didn't" too
 # wh-word, a few words, then an auxiliary: "not" goes after it ("What is not ...", "What does not fall ...").
 _AUX = re.compile(
     r"^\W*(?:what|which|who|whom|whose|when|where|why|how)(?:\s+[\w'-]+){0,3}?\s+"

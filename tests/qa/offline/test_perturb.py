@@ -19,6 +19,7 @@ def test_negation_goes_after_the_auxiliary_and_only_once():
     assert negate("What does the term refer to?") is None  # "does" before its subject: no verb to negate
     assert negate("What does fall under the field?") == "What does not fall under the field?"
     assert negate("What is not a binary string?") is None
+    assert negate("Why didn't the team do well?") is None  # negated already, inside a contraction
     assert negate("What type of dog is it?") is None
     assert negate("Tancred besieged what?") is None
 
