@@ -39,3 +39,6 @@ qa eval "$DATA/qed-dev-multispan.json" --output "$OUT/qed-dev-multispan-reader.j
 qa eval "$DATA/qed-dev-multispan.json" --open --output "$OUT/qed-dev-multispan-open.json"
 # Single-answer questions answered as a list (the false-list rate), each read with its gold paragraph
 python bench/list_rate.py "$DATA/squad-v1.1-dev.json" runs/heldout/heldout-*.json --n 400 --output "$OUT/false-list.json"
+# ... and on a fresh sample, since the routing rules were found on the first one
+python bench/list_rate.py "$DATA/squad-v1.1-dev.json" runs/heldout/heldout-*.json --n 400 --seed 2 \
+    --output "$OUT/false-list-seed2.json"

@@ -494,7 +494,12 @@ class ListAnswerer:
         return _single_response(question, served, hits)
 
 
-_ONE_OF = re.compile(r"\b(?:one|an?\s+example|any|either)\s+of\b", re.I)  # "Who was one of ...?" asks for one
+# "Who was one of ...?", "What was one city that ...?", "What is one reason ...?" ask for one
+_ONE_OF = re.compile(
+    r"\b(?:one|an?\s+example|any|either)\s+of\b"
+    r"|^\W*(?:(?:what|which|who|name|give)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+)?one\s+(?!of\b)\w)",
+    re.I,
+)
 
 
 def evidence_is_list(

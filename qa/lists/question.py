@@ -148,8 +148,19 @@ def _subject_follows(doc, i: int) -> bool:
     )
 
 
+_ONE_DETS = {"a", "an", "one", "any", "another", "some"}
+
+
 def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
-    """Imperatives: "List the ...", "Name all ...", "Give me the ..." (a plural object makes a list)."""
+    """Imperatives: "List the ...", "Name all ...", "Give me the ..." (a plural object makes a list); a
+    singular object with an indefinite article asks for one ("Name an extra that was added to the cars")."""
+    obj = next((c for c in first.children if c.dep_ == "dobj"), None)
+    if obj is not None and not (_plural(obj) or _counted(obj)):
+        plural_of = any(  # "Give a list of the ministers", "Name a couple of causes"
+            c.lower_ == "of" and any(_plural(g) for g in c.children if g.dep_ == "pobj") for c in obj.children
+        )
+        if not plural_of and any(c.dep_ == "det" and c.lower_ in _ONE_DETS for c in obj.children):
+            return info
     for t in doc:
         if (
             t.pos_ in ("NOUN", "PROPN")
@@ -162,6 +173,14 @@ def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
     if first.lower_ in ("list", "enumerate"):
         info.is_list = True
     return info
+
+
+def _stranded_preposition(doc) -> bool:
+    """A verb's preposition without its object ("known as?", "used for in cacti?"): the wh-word is its object."""
+    return any(
+        t.dep_ == "prep" and t.head.pos_ == "VERB" and not any(c.dep_ in ("pobj", "pcomp") for c in t.children)
+        for t in doc
+    )
 
 
 def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
@@ -177,8 +196,15 @@ def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
             info.is_list, info.head, info.kind = True, head.lemma_.lower(), _head_kind(head.lemma_)
             info.agent = not lead_prep and not _subject_follows(doc, head.i)
         return info
-    # "What are the main products ...?" -> plural attribute after a copula
+    # "What are the main products ...?" -> plural attribute after a copula; not when "what" is a preposition's
+    # object ("For what are leaves used?", "What are the stems used for?"): the plural noun is then the subject
+    # and the answer one use or one name of theirs
+    if (lead_prep and wh.i == doc[0].i + 1) or _stranded_preposition(doc):
+        return info
     if wh.lower_ == "what" and wh.i + 1 < len(doc) and doc[wh.i + 1].lemma_ == "be":
+        rest = [t for t in doc[wh.i + 2 :] if not t.is_punct]
+        if len(rest) == 1:  # "What are IXs?" asks what they are, not for several of them
+            return info
         for t in doc[wh.i + 2 :]:
             if t.pos_ == "NOUN":
                 if (_plural(t) and doc[wh.i + 1].lower_ in ("are", "were")) or _counted(t):

@@ -45,6 +45,8 @@ _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z`'\"“(]")
 MAX_ITEM_WORDS = 12
 _NOMINAL = {"NOUN", "PROPN", "NUM", "PRON"}
 _NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’\-]*|of|the|de|van|von|der|da|di|du|la|le|al|bin|and|for|&|['’]s)$")
+# Words that make the words before a name a relation, not a description: "art by", "wife of", "son to".
+_RELATION_WORDS = frozenset(("by", "of", "with", "from", "for", "to", "in", "on", "at", "about", "than", "via"))
 MAX_DESCRIPTOR_WORDS = 4  # "great Russian composer Pyotr Ilyich Tchaikovsky": the words before the name
 
 
@@ -188,6 +190,8 @@ def name_core(part: Part) -> Part | None:
         i += 1  # a name starts with a capital or a digit ("of the" inside a name only)
     if i >= len(words) or i > MAX_DESCRIPTOR_WORDS:
         return None
+    if any(w.group().lower() in _RELATION_WORDS for w in words[:i]):
+        return None  # "art by David Finch" names a relation to the name, not the name itself
     lo = words[i].start()
     return Part(part.start + lo, part.end, part.text[lo:])
 

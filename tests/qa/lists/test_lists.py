@@ -36,6 +36,9 @@ from qa.nlp import parse
         "all the moons of jupiter",
         "five ways to save energy at home",
         "Which countries are one of the largest wheat producers?",  # "one of" says what each item is
+        "Give a list of the ministers.",  # a singular object that counts plural things
+        "Name a couple of causes of the war.",
+        "What are the ingredients used in pesto?",
     ],
 )
 def test_list_questions_are_detected(question):
@@ -61,6 +64,12 @@ def test_list_questions_are_detected(question):
         "Who were one of the main clients of the satellite providers?",
         "What is an example of a climate proxy?",
         "Name one of the countries that refused to send troops",
+        "Name a reason the talks failed.",  # a singular object with an indefinite article
+        # "what" as a preposition's object: the plural noun is the subject, the answer one name or one use
+        "What were X-rays known as at the time?",
+        "What are the stems of cacti used for?",
+        "For what are leaves used?",
+        "What are prions?",  # a definition of one plural noun
     ],
 )
 def test_single_questions_are_not_lists(question):

@@ -103,6 +103,10 @@ def test_names_keep_their_possessives_and_lose_their_descriptors():
     for p in cores:
         assert SENTENCE[p.start - 500 : p.end - 500] == p.text
     assert name_core(Part(0, 13, "rock and roll")) is None  # no name at its end
+    assert name_core(Part(0, 18, "art by David Finch")) is None  # a relation to the name, not its descriptor
+    comic = "The storyline was written by Geoff Johns and art by David Finch."
+    by = coordination_parts(_answer("Geoff Johns and art by David Finch", context=comic))
+    assert named_parts(by, descriptors=True) is None
     rock = coordination_parts(_answer("rock and roll", context="They played rock and roll all night."))
     assert named_parts(rock, descriptors=True) is None
 
@@ -122,6 +126,8 @@ def test_singular_questions_get_a_list_when_the_best_span_names_several():
     assert evidence_is_list("who designed the garden city", two, threshold=0.4)  # names behind descriptors
     assert not evidence_is_list("What was designed in 1902?", two, threshold=0.4)  # not a "who": phrases
     assert not evidence_is_list("Who was one of the designers?", two, threshold=0.4)  # asks for one
+    assert not evidence_is_list("What was one firm that designed it?", two, threshold=0.4)
+    assert evidence_is_list("Who designed it in one year?", two, threshold=0.4)  # "one" of something else
     assert not evidence_is_list("who designed the garden city", [_answer("Raymond Unwin", 0.9)], threshold=0.4)
     low_two = [_answer("Unwin and Parker", 0.3, context="It was designed by Unwin and Parker.")]
     assert not evidence_is_list("who designed it", low_two, threshold=0.4)  # two names below the threshold
