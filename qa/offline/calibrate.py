@@ -21,6 +21,7 @@ import numpy as np
 
 from qa.offline.calibrate_retrieval import calibrate_retrieval
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions, without_answer_sentence
+from qa.offline.perturb import names_of, perturb
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.span_reader import MODEL_DIR, Calibration, SpanReader, calibration_file, is_search_style
 
@@ -54,17 +55,29 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+_PERTURB_SEED = 29  # the perturbed pairs' own generator: drawing them leaves `rng`'s stream as it was
+
+
 def calibration_pairs(
-    held: dict[str, list[SquadQuestion]], rng: random.Random, per_source: int = 0
+    held: dict[str, list[SquadQuestion]], rng: random.Random, per_source: int = 0, perturbed: float = 0.0
 ) -> list[tuple[str, str, str, tuple[str, ...], str]]:
     """(source, question, text, gold answers, kind) pairs: each question with its paragraph and one without
-    its answer (`cut`: the answer's sentence removed; `other`: another article's or source's paragraph)."""
+    its answer (`cut`: the answer's sentence removed; `other`: another article's or source's paragraph); with
+    `perturbed`, that share of the questions also comes changed in one thing with its own paragraph
+    (`perturbed`, as SQuAD 2.0's writers changed theirs: `qa.offline.perturb`), drawn from a generator of its
+    own so the other pairs stay the same."""
     pool = [(name, q.context) for name, qs in held.items() for q in qs]
-    pairs = []
+    prng = random.Random(_PERTURB_SEED) if perturbed > 0 else None
+    pairs: list[tuple[str, str, str, tuple[str, ...], str]] = []
     for name, qs in held.items():
         if per_source and len(qs) > per_source:
             qs = rng.sample(qs, per_source)
+        names = names_of(list(dict.fromkeys(q.context for q in qs))) if prng is not None else []
         for q in qs:
+            if prng is not None and q.answers and prng.random() < perturbed:
+                changed = perturb(q.question, q.context, names, prng)
+                if changed is not None:
+                    pairs.append((name, changed, q.context, (), "perturbed"))
             pairs.append((name, q.question, q.context, q.answers, "own"))
             golds = q.normalized_answers
             neg = None
@@ -187,6 +200,9 @@ def _fit(data: _Pairs, n_features: int) -> tuple[Calibration, dict]:
         "auroc_answerable_vs_not": auroc(probs, has.astype(int)),
         "abstain_rate_cut": float((probs[kinds == "cut"] < best_t).mean()) if (kinds == "cut").any() else None,
         "abstain_rate_other": float((probs[kinds == "other"] < best_t).mean()) if (kinds == "other").any() else None,
+        "abstain_rate_perturbed": (
+            float((probs[kinds == "perturbed"] < best_t).mean()) if (kinds == "perturbed").any() else None
+        ),
         "f1_at_threshold": best_score,
         "threshold_of_best_f1": top_t,
         "f1_answerable_top1_forced": float(f1s[has].mean()),
@@ -202,6 +218,7 @@ def calibrate(
     seed: int = 13,
     backend: str = "torch",
     retrieval: bool = True,
+    perturbed: float = 0.0,
 ) -> dict:
     """Fit and write the calibration of `backend` (`calibration.json`, or `calibration-onnx.json` for the int8
     ONNX logits) into `model_dir`; returns the figures it measured.
@@ -209,16 +226,18 @@ def calibrate(
     Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
     is kept only when it raises the balanced F1 at the chosen threshold. With `retrieval`, the adjustment
     for a retrieved passage's cosine is fitted next (`qa.offline.calibrate_retrieval`, a few minutes more).
+    `perturbed`: the share of questions that also come changed as negatives (`calibration_pairs`).
     """
     rng = random.Random(seed)
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
-    data = _read_pairs(SpanReader(model_dir, backend=backend), calibration_pairs(held, rng, per_source))
+    data = _read_pairs(SpanReader(model_dir, backend=backend), calibration_pairs(held, rng, per_source, perturbed))
     plain, plain_fig = _fit(data, 2)
     styled, styled_fig = _fit(data, 3)
     cal, figures = (
         (styled, styled_fig) if styled_fig["f1_at_threshold"] > plain_fig["f1_at_threshold"] else (plain, plain_fig)
     )
-    figures = {"sources": list(sources), **figures, "f1_at_threshold_logits_only": plain_fig["f1_at_threshold"],
+    figures = {"sources": list(sources), "perturbed": perturbed, **figures,
+               "f1_at_threshold_logits_only": plain_fig["f1_at_threshold"],
                "f1_at_threshold_with_search_style": styled_fig["f1_at_threshold"]}  # fmt: skip
     (model_dir / calibration_file(backend)).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
     log.info("calibration %s; %s", asdict(cal), json.dumps(figures, indent=1))
@@ -239,11 +258,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--per-source", type=int, default=0, help="at most N held-out questions per source (0: all)")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="whose logits to calibrate")
     p.add_argument("--no-retrieval", action="store_true", help="skip the retrieved-passage adjustment")
+    p.add_argument(
+        "--neg-perturbed", type=float, default=0.0, help="share of questions also asked changed, as negatives"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
     figures = calibrate(
-        Path(args.model_dir), sources, args.per_source, backend=args.backend, retrieval=not args.no_retrieval
+        Path(args.model_dir),
+        sources,
+        args.per_source,
+        backend=args.backend,
+        retrieval=not args.no_retrieval,
+        perturbed=args.neg_perturbed,
     )
     print(json.dumps(figures, indent=2))
 

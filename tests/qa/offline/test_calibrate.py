@@ -43,3 +43,38 @@ def test_fit_logistic_recovers_the_direction_of_the_evidence():
     y = (rng.random(2000) < 1 / (1 + np.exp(-(2 * x[:, 0] - x[:, 1])))).astype(float)
     w = fit_logistic(x, y, np.ones(2000))
     assert w[0] > 1 and w[1] < -0.5 and abs(w[-1]) < 0.3
+
+
+def test_calibration_pairs_add_perturbed_negatives_without_moving_the_others():
+    import random
+    from dataclasses import replace
+
+    from qa.offline.calibrate import calibration_pairs
+    from qa.offline.squad import SquadQuestion
+
+    ctx = (
+        "Tancred laid siege to Antioch in 1097 with his uncle Bohemond. The city fell in the 10th month of the "
+        "siege, after a long winter. Its walls were rebuilt by the new rulers over the following decades."
+    )
+    other = (
+        "The river Rhine flows through Basel and Cologne. Barges carry coal and grain on it in every season. "
+        "Its banks are lined with vineyards, castles and old towns that draw visitors from far away."
+    )
+    held = {
+        "a": [
+            SquadQuestion("1", "When did Tancred lay siege to Antioch?", ctx, "T", 0, ("1097",), (ctx.index("1097"),)),
+            SquadQuestion(
+                "2", "What does the river Rhine flow through?", other, "R", 0, ("Basel",), (other.index("Basel"),)
+            ),
+        ]
+    }
+    held["a"] += [replace(q, id=f"{q.id}-{i}") for i in range(6) for q in held["a"][:2]]  # enough draws to tell
+    plain = calibration_pairs(held, random.Random(3))
+    mixed = calibration_pairs(held, random.Random(3), perturbed=1.0)
+    assert not any(kind == "perturbed" for *_, kind in plain)
+    assert [p for p in mixed if p[4] != "perturbed"] == plain  # the other pairs are drawn as before
+    changed = [p for p in mixed if p[4] == "perturbed"]
+    assert changed, "every question with an answer is asked changed"
+    for source, question, text, gold, _ in changed:
+        original = next(q for q in held["a"] if q.context == text)
+        assert source == "a" and gold == () and question != original.question
