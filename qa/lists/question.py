@@ -176,9 +176,14 @@ def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
 
 
 def _stranded_preposition(doc) -> bool:
-    """A verb's preposition without its object ("known as?", "used for in cacti?"): the wh-word is its object."""
+    """A verb's preposition without its object ("known as?", "used for in cacti?"): the wh-word is its object.
+    Not in a relative clause of its own subject ("the products Denmark is known for"), whose object is the noun."""
     return any(
-        t.dep_ == "prep" and t.head.pos_ == "VERB" and not any(c.dep_ in ("pobj", "pcomp") for c in t.children)
+        t.dep_ == "prep"
+        and t.head.pos_ == "VERB"
+        and t.head.dep_ != "relcl"
+        and not any(c.dep_ in ("nsubj", "nsubjpass") for c in t.head.children)
+        and not any(c.dep_ in ("pobj", "pcomp") for c in t.children)
         for t in doc
     )
 

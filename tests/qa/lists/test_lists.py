@@ -39,6 +39,8 @@ from qa.nlp import parse
         "Give a list of the ministers.",  # a singular object that counts plural things
         "Name a couple of causes of the war.",
         "What are the ingredients used in pesto?",
+        "What are the main products Denmark is known for?",  # the preposition's object is the plural noun
+        "What are the countries the river flows through?",
     ],
 )
 def test_list_questions_are_detected(question):
