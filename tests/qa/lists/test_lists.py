@@ -66,7 +66,7 @@ def test_list_questions_are_detected(question):
         "Who were one of the main clients of the satellite providers?",
         "What is an example of a climate proxy?",
         "Name one of the countries that refused to send troops",
-        "Name a reason the talks failed.",  # a singular object with an indefinite article
+        "Name a change that was made to the engines of the cars.",  # a singular object with an indefinite article
         # "what" as a preposition's object: the plural noun is the subject, the answer one name or one use
         "What were X-rays known as at the time?",
         "What are the stems of cacti used for?",

@@ -126,7 +126,9 @@ def test_singular_questions_get_a_list_when_the_best_span_names_several():
     assert evidence_is_list("who designed the garden city", two, threshold=0.4)  # names behind descriptors
     assert not evidence_is_list("What was designed in 1902?", two, threshold=0.4)  # not a "who": phrases
     assert not evidence_is_list("Who was one of the designers?", two, threshold=0.4)  # asks for one
-    assert not evidence_is_list("What was one firm that designed it?", two, threshold=0.4)
+    named = [_answer("Unwin and Parker", 0.6, context="It was designed by Unwin and Parker.")]
+    assert evidence_is_list("What firm designed it?", named, threshold=0.4)  # two plain names make a list ...
+    assert not evidence_is_list("What was one firm that designed it?", named, threshold=0.4)  # ... not for "one"
     assert evidence_is_list("Who designed it in one year?", two, threshold=0.4)  # "one" of something else
     assert not evidence_is_list("who designed the garden city", [_answer("Raymond Unwin", 0.9)], threshold=0.4)
     low_two = [_answer("Unwin and Parker", 0.3, context="It was designed by Unwin and Parker.")]
