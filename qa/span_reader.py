@@ -177,22 +177,59 @@ def best_spans(
     s_idx = np.argsort(-s)[:top_n]
     e_idx = np.argsort(-e)[:top_n]
     spans = [
-        (lo + int(i), lo + int(j), float(s[i] + e[j])) for i in s_idx for j in e_idx if i <= j < i + max_answer_tokens
+        (lo + int(i), lo + int(j), float(s[i] + e[j]))
+        for i in s_idx
+        for j in e_idx
+        if i <= j < i + max_answer_tokens and np.isfinite(s[i] + e[j])  # -inf: a place no span may start or end
     ]
     spans.sort(key=lambda t: -t[2])
     return spans[:n_best]
 
 
+_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))  # each its own word, as BERT reads
+
+
+def _in_word(ch: str) -> bool:
+    """Whether `ch` joins its neighbours into one word (a letter or digit, not a CJK ideograph)."""
+    return ch.isalnum() and not any(lo <= ord(ch) <= hi for lo, hi in _CJK)
+
+
+def inside_words(offsets: Sequence[tuple[int, int]], tokens: range, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each token of `tokens` (character `offsets` into `text`), whether a span starting there would
+    start inside a word or right after one (a letter or digit right before it: "##ley", the "." of
+    "valley."), and whether one ending there would end before a letter or digit: no answer starts or ends
+    in the middle of a word."""
+    begins, stops = np.zeros(len(tokens), bool), np.zeros(len(tokens), bool)
+    for k, t in enumerate(tokens):
+        a, b = offsets[t]
+        begins[k] = 0 < a <= len(text) and _in_word(text[a - 1])
+        stops[k] = 0 <= b < len(text) and _in_word(text[b])
+    return begins, stops
+
+
 def window_candidates(
-    windows: Windows, i: int, starts: np.ndarray, ends: np.ndarray, max_answer_tokens: int, n_best: int
+    windows: Windows,
+    i: int,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    max_answer_tokens: int,
+    n_best: int,
+    text: str | None = None,
 ) -> list[SpanCandidate]:
     """The best spans of window `i` (inside its text part) from its start/end logits, with character offsets
-    into the window's text; none when the window holds no text."""
+    into the window's text; none when the window holds no text. Given the `text`, no span starts or ends
+    inside a word."""
     ctx = [t for t, s in enumerate(windows.sequence_ids[i]) if s == 1]
     if not ctx:
         return []
     offsets = windows.offsets[i]
     null = float(starts[0] + ends[0])
+    if text is not None:
+        tokens = range(ctx[0], ctx[-1] + 1)
+        begins, stops = inside_words(offsets, tokens, text)
+        starts, ends = starts.copy(), ends.copy()
+        starts[tokens.start : tokens.stop][begins] = -np.inf
+        ends[tokens.start : tokens.stop][stops] = -np.inf
     return [
         SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null)
         for s_tok, e_tok, logit in best_spans(starts, ends, range(ctx[0], ctx[-1] + 1), max_answer_tokens, n_best)
@@ -373,7 +410,9 @@ class SpanReader:
                 *pad_arrays([win.input_ids[i] for i in idx], [win.token_type_ids[i] for i in idx])
             )
             for r, i in enumerate(idx):
-                out[win.sample[i]] += window_candidates(win, i, starts[r], ends[r], self.max_answer_tokens, n_best)
+                out[win.sample[i]] += window_candidates(
+                    win, i, starts[r], ends[r], self.max_answer_tokens, n_best, pairs[win.sample[i]][1]
+                )
         for cands in out:
             cands.sort(key=lambda c: -c.span_logit)
         return out

@@ -6,7 +6,7 @@ another article or another source (off topic). A logistic model of (span logit, 
 is right" (F1 >= 0.5) turns raw logits into probabilities that compare across windows, passages, questions
 and domains; each source weighs the same in the fit, so no one domain sets the scale. The threshold is the
 lowest one whose F1 over that mixture (abstaining is right where the answer is missing) the data cannot tell
-from the best (`choose_threshold`).
+from the best (`choose_threshold`), capped where more than a tenth of the answerable pairs would go unanswered.
 """
 
 from __future__ import annotations
@@ -128,11 +128,21 @@ def _read_pairs(reader: SpanReader, pairs: list) -> _Pairs:
 THRESHOLDS = np.linspace(0.05, 0.95, 91)
 
 
+MAX_NO_ANSWER = 0.10
+
+
 def choose_threshold(
-    probs: np.ndarray, f1s: np.ndarray, answerable: np.ndarray, source: np.ndarray, resamples: int = 300
+    probs: np.ndarray,
+    f1s: np.ndarray,
+    answerable: np.ndarray,
+    source: np.ndarray,
+    resamples: int = 300,
+    max_no_answer: float | None = MAX_NO_ANSWER,
 ) -> tuple[float, float, float]:
     """(threshold, its balanced F1, the threshold of the best balanced F1): the lowest threshold whose
-    balanced F1 is within one standard error of the best one's (the one-standard-error rule).
+    balanced F1 is within one standard error of the best one's (the one-standard-error rule), and no higher
+    than the highest that leaves at most `max_no_answer` of the answerable pairs unanswered (the sources'
+    mean; None: no cap), the promise to users being that a question whose paragraph holds the answer gets one.
 
     Balanced F1 is the sources' mean of served F1 on answerable pairs and abstentions on the others. Near its
     top it is flat: thresholds from about 0.3 to 0.45 score within a few tenths of a point, the best one moves
@@ -153,10 +163,15 @@ def choose_threshold(
     boots = np.array([curve([rng.choice(idx, len(idx)) for idx in rows]) for _ in range(resamples)])
     se = (boots - boots[:, [top]]).std(axis=0)
     chosen = int(np.flatnonzero(score >= score[top] - se)[0])
+    if max_no_answer is not None:  # thresholds rise along the grid, and so does the share left unanswered
+        asked = [idx[answerable[idx]] for idx in rows if answerable[idx].any()]
+        unanswered = np.mean([(probs[idx] < THRESHOLDS[:, None]).mean(axis=1) for idx in asked], axis=0)
+        within = np.flatnonzero(unanswered <= max_no_answer) if asked else np.arange(len(THRESHOLDS))
+        chosen = min(chosen, int(within[-1]) if len(within) else 0)
     return float(THRESHOLDS[chosen]), float(score[chosen]), float(THRESHOLDS[top])
 
 
-def _fit(data: _Pairs, n_features: int) -> tuple[Calibration, dict]:
+def _fit(data: _Pairs, n_features: int, max_no_answer: float | None = MAX_NO_ANSWER) -> tuple[Calibration, dict]:
     """Fit a calibration on the first `n_features` features (2: logits; 3: and search style), choose its
     threshold, and measure it on the same pairs."""
     x = np.array([f[:n_features] for mine in data.cands for f, _ in mine])
@@ -174,7 +189,7 @@ def _fit(data: _Pairs, n_features: int) -> tuple[Calibration, dict]:
         probs_l.append(best[0])
         f1_l.append(best[1])
     probs, f1s, has, names = np.array(probs_l), np.array(f1_l), data.answerable, data.source
-    best_t, best_score, top_t = choose_threshold(probs, f1s, has, names)
+    best_t, best_score, top_t = choose_threshold(probs, f1s, has, names, max_no_answer=max_no_answer)
     cal = Calibration(
         w_span=float(w[0]), w_null=float(w[1]), bias=float(w[-1]), threshold=round(best_t, 3),
         w_search=float(w[2]) if n_features > 2 else 0.0,
@@ -219,6 +234,7 @@ def calibrate(
     backend: str = "torch",
     retrieval: bool = True,
     perturbed: float = 0.0,
+    max_no_answer: float | None = MAX_NO_ANSWER,
 ) -> dict:
     """Fit and write the calibration of `backend` (`calibration.json`, or `calibration-onnx.json` for the int8
     ONNX logits) into `model_dir`; returns the figures it measured.
@@ -226,17 +242,18 @@ def calibrate(
     Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
     is kept only when it raises the balanced F1 at the chosen threshold. With `retrieval`, the adjustment
     for a retrieved passage's cosine is fitted next (`qa.offline.calibrate_retrieval`, a few minutes more).
-    `perturbed`: the share of questions that also come changed as negatives (`calibration_pairs`).
+    `perturbed`: the share of questions that also come changed as negatives (`calibration_pairs`);
+    `max_no_answer`: the cap on the answerable pairs left unanswered (`choose_threshold`).
     """
     rng = random.Random(seed)
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
     data = _read_pairs(SpanReader(model_dir, backend=backend), calibration_pairs(held, rng, per_source, perturbed))
-    plain, plain_fig = _fit(data, 2)
-    styled, styled_fig = _fit(data, 3)
+    plain, plain_fig = _fit(data, 2, max_no_answer)
+    styled, styled_fig = _fit(data, 3, max_no_answer)
     cal, figures = (
         (styled, styled_fig) if styled_fig["f1_at_threshold"] > plain_fig["f1_at_threshold"] else (plain, plain_fig)
     )
-    figures = {"sources": list(sources), "perturbed": perturbed, **figures,
+    figures = {"sources": list(sources), "perturbed": perturbed, "max_no_answer": max_no_answer, **figures,
                "f1_at_threshold_logits_only": plain_fig["f1_at_threshold"],
                "f1_at_threshold_with_search_style": styled_fig["f1_at_threshold"]}  # fmt: skip
     (model_dir / calibration_file(backend)).write_text(json.dumps({**asdict(cal), "figures": figures}, indent=2))
@@ -261,7 +278,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--neg-perturbed", type=float, default=0.0, help="share of questions also asked changed, as negatives"
     )
+    p.add_argument(
+        "--max-no-answer",
+        type=float,
+        default=MAX_NO_ANSWER,
+        help=f"cap on the answerable pairs left unanswered, the sources' mean (default {MAX_NO_ANSWER}; 1: no cap)",
+    )
     args = p.parse_args(argv)
+    if not 0.0 <= args.max_no_answer <= 1.0:
+        p.error(f"--max-no-answer must be between 0 and 1, not {args.max_no_answer}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
     figures = calibrate(
@@ -271,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
         backend=args.backend,
         retrieval=not args.no_retrieval,
         perturbed=args.neg_perturbed,
+        max_no_answer=args.max_no_answer,
     )
     print(json.dumps(figures, indent=2))
 

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.passages import Passage, split_sentences
@@ -244,3 +245,38 @@ def test_a_retrieved_passage_moves_the_score_by_its_cosine_to_the_question():
         near = cal.probability(c, dense=cal.dense_center + 0.3)
         assert far < given < near
         assert cal.probability(c, dense=cal.dense_center) == pytest.approx(given)
+
+
+def test_no_span_starts_or_ends_inside_a_word():
+    """Logits that favour a word piece ("##ley") as a start or an end give the best span at word edges."""
+    from qa.onnx_reader import Windows
+    from qa.span_reader import window_candidates
+
+    text = "the valley floor flooded"
+    offsets = [(0, 0), (0, 3), (4, 7), (7, 10), (11, 16), (17, 22), (22, 24), (0, 0)]  # the val ##ley floor flood ##ed
+    win = Windows(
+        input_ids=[[0] * 8], token_type_ids=[[1] * 8], offsets=[offsets], sequence_ids=[[None, 1, 1, 1, 1, 1, 1, None]],
+        sample=[0],
+    )  # fmt: skip
+    starts = np.array([0.0, 1.0, 2.0, 9.0, 3.0, 1.0, 0.0, 0.0])  # best start: "##ley"
+    ends = np.array([0.0, 0.0, 7.0, 1.0, 2.0, 8.0, 1.0, 0.0])  # best ends: "val", then "flood" (before "##ed")
+    free = window_candidates(win, 0, starts, ends, max_answer_tokens=10, n_best=3)
+    assert text[free[0].start : free[0].end] == "ley floor flood"  # what the logits alone would give
+    spans = [text[c.start : c.end] for c in window_candidates(win, 0, starts, ends, 10, 3, text)]
+    assert spans and all(s.split()[0] in {"the", "valley", "floor", "flooded"} for s in spans)
+    assert all(s.split()[-1] in {"the", "valley", "floor", "flooded"} for s in spans)
+    assert spans[0] == "floor"
+
+
+def test_word_edges_follow_the_tokenizer_on_ideographs_and_punctuation():
+    """Each CJK ideograph is a word of its own (BERT splits them), so a span may start at any; a full stop
+    right after a word, or a word piece, may not start one."""
+    from qa.span_reader import inside_words
+
+    text = "首都东京 Tokyo."
+    offsets = [(0, 1), (1, 2), (2, 3), (3, 4), (5, 10), (10, 11)]
+    begins, stops = inside_words(offsets, range(6), text)
+    assert begins.tolist() == [False, False, False, False, False, True]
+    assert not stops.any()
+    begins, stops = inside_words([(0, 3), (3, 6)], range(2), "Rotterdam")  # "rot", "##ter" of a longer word
+    assert begins.tolist() == [False, True] and stops.tolist() == [True, True]

@@ -30,11 +30,31 @@ def test_on_a_flat_top_the_lowest_threshold_the_data_cannot_tell_from_the_best_i
         rng, 600, lambda n: rng.uniform(0.0, 1.0, n), lambda n: rng.beta(2, 5, n), lambda p: rng.random(len(p)) < p
     )
     source = np.array(["a"] * len(probs))
-    t, score, top = choose_threshold(probs, f1s, has, source)
+    t, score, top = choose_threshold(probs, f1s, has, source, max_no_answer=None)
     per = [np.mean(np.where(has, np.where(probs >= x, f1s, 0.0), probs < x)) for x in (t, top)]
     assert score == per[0] and t <= top
     assert per[1] - per[0] < 0.02  # within noise of the best ...
     assert (probs[has] < t).mean() <= (probs[has] < top).mean()  # ... and leaves fewer answerable questions unanswered
+
+
+def test_the_threshold_leaves_no_more_answerable_pairs_unanswered_than_the_cap_on_the_sources_mean():
+    rng = np.random.default_rng(4)
+    parts = [
+        _pairs(
+            rng, 500, lambda n: rng.uniform(lo, 1.0, n), lambda n: rng.beta(2, 5, n), lambda p: rng.random(len(p)) < p
+        )
+        for lo in (0.0, 0.2)  # one source's answerable pairs score lower than the other's
+    ]
+    probs, f1s, has = (np.concatenate(x) for x in zip(*parts))
+    source = np.repeat(["forum", "wiki"], 1000)
+    free, _, top = choose_threshold(probs, f1s, has, source, max_no_answer=None)
+    capped, score, top_capped = choose_threshold(probs, f1s, has, source, max_no_answer=0.10)
+    unanswered = [(probs[(source == s) & has] < capped).mean() for s in ("forum", "wiki")]
+    assert (
+        np.mean(unanswered) <= 0.10 < np.mean([(probs[(source == s) & has] < free).mean() for s in ("forum", "wiki")])
+    )
+    assert capped < free and top_capped == top  # the best threshold is still reported as it is
+    assert choose_threshold(probs, f1s, has, source, max_no_answer=1.0)[0] == free
 
 
 def test_fit_logistic_recovers_the_direction_of_the_evidence():
