@@ -122,6 +122,29 @@ def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[
     ]
 
 
+def clause_subject(answer: Answer, part: Part) -> Part:
+    """A coordination's part as an item: itself when it is a phrase ("countries that signed the treaty"); the
+    words before its verb when the reader's span ran on into a clause ("Renault signed the founding agreement"
+    of "Volvo Cars and Renault signed the founding agreement in Gothenburg, and Stellantis" -> "Renault"). Only
+    a verb with a subject makes a clause: a part that starts with a word the parser took for a verb
+    ("architect Barry Parker") stays whole."""
+    doc = parse(answer.context)
+    span = doc.char_span(part.start - answer.context_start, part.end - answer.context_start, "expand")
+    if span is None or not len(span) or span.root.pos_ not in ("VERB", "AUX"):
+        return part
+    if not any(c.dep_ in ("nsubj", "nsubjpass") for c in span.root.children):
+        return part
+    verb = next(t for t in span if t.pos_ in ("VERB", "AUX"))
+    head = [t for t in span if t.i < verb.i]
+    while head and (head[-1].is_punct or head[-1].dep_ in ("cc", "advmod", "neg")):
+        head.pop()
+    if not head:
+        return part
+    s = answer.context_start + head[0].idx
+    e = answer.context_start + head[-1].idx + len(head[-1])
+    return Part(s, e, answer.context[s - answer.context_start : e - answer.context_start])
+
+
 def _outside_brackets(text: str):
     """A test of whether position i of `text` lies outside any bracket (joints inside brackets don't split)."""
     depth = [0] * (len(text) + 1)
@@ -240,7 +263,7 @@ def list_spans(
             break
         if overlaps_any(a, taken):
             continue
-        parts = coordination_parts(a, settings.max_item_words)
+        parts = [clause_subject(a, p) for p in coordination_parts(a, settings.max_item_words)]
         if people and parts:
             parts = named_parts(parts, descriptors=True) or parts
         pieces = [_part_answer(a, p) for p in parts] or [a]

@@ -6,6 +6,7 @@ from qa.answers import Answer
 from qa.lists.span_items import (
     Part,
     are_names,
+    clause_subject,
     conjunct_parts,
     coordination_parts,
     coordination_spans,
@@ -192,3 +193,18 @@ def test_a_single_answer_does_not_parse_its_sentence():
     assert not evidence_is_list("who wrote the song", [davis, kylie], threshold=0.29)  # another sentence
     assert not evidence_is_list("who wrote the song", [davis], threshold=0.29)
     assert parse.cache_info().misses == misses
+
+
+def test_a_span_that_runs_on_into_a_clause_gives_the_clause_subject_as_its_item():
+    ctx = "Volvo Cars and Renault signed the founding agreement in Gothenburg, and Stellantis joined them a day later."
+    a = _answer("Volvo Cars and Renault signed the founding agreement in Gothenburg, and Stellantis", context=ctx)
+    parts = coordination_parts(a)
+    assert "Renault signed the founding agreement in Gothenburg" in [p.text for p in parts]  # the reader's span
+    assert [p.text for p in list_spans([a])] == ["Volvo Cars", "Renault", "Stellantis"]
+    renault = next(clause_subject(a, p) for p in parts if p.text.startswith("Renault"))
+    assert ctx[renault.start - 500 : renault.end - 500] == "Renault"
+    phrase = _answer(
+        "France and the countries that signed the treaty",
+        context="The talks were led by France and the countries that signed the treaty in 1992.",
+    )
+    assert [p.text for p in list_spans([phrase])] == ["France", "the countries that signed the treaty"]
