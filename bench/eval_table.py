@@ -1,12 +1,15 @@
 """Print the README's evaluation table (Markdown) from the JSON that `bench/evaluate_all.sh` writes.
 
-Usage: python bench/eval_table.py [bench/eval]
+Usage: python bench/eval_table.py [bench/eval] [--before DIR]
+
+`--before DIR`: a folder of the same JSON from earlier weights (e.g. `git archive` of an earlier commit's
+bench/eval); each row then says what those gave on the same questions.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 NAMES = {
@@ -30,13 +33,23 @@ def _name(r: dict) -> str:
     return NAMES.get(stem, stem)
 
 
-def _row(r: dict) -> str:
+def _key(r: dict) -> tuple:
+    return (Path(r["file"]).name, r["mode"], r.get("reader"), r["total"], Path(r.get("corpus") or "").name)
+
+
+def _row(r: dict, before: dict | None = None) -> str:
     s = r["served"]
     other = []
     if "recall@5" in r:
         other.append(f"recall@1/5/20 {r['recall@1']}/{r['recall@5']}/{r['recall@20']} over {r['documents']:,} docs")
     if "NoAns_total" in s:
         other.append(f"HasAns F1 {s['HasAns_f1']}, NoAns accuracy {s['NoAns_exact']}")
+    if before:
+        b = before["served"]
+        was = f"before: forced F1 {before['f1']}, served F1 {b['f1']}, no answer {b['no_answer_rate']}%"
+        if "NoAns_total" in b:
+            was += f", HasAns F1 {b['HasAns_f1']}, NoAns {b['NoAns_exact']}"
+        other.append(was)
     mode = r["mode"] + (" (sentence baseline)" if r.get("reader") == "SentenceReader" else "")
     return (
         f"| {_name(r)} | {mode} | {r['total']:,} | {r['exact']} / **{r['f1']}** | {s['exact']} / **{s['f1']}** "
@@ -44,11 +57,8 @@ def _row(r: dict) -> str:
     )
 
 
-def main() -> None:
-    """Print the table rows for every reader and open-mode result, then the off-topic ones."""
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/eval")
-    print("| data | mode | questions | forced EM / F1 | served EM / F1 | no-answer rate (answerable) | other |")
-    print("|---|---|---|---|---|---|---|")
+def _read(folder: Path) -> tuple[list[dict], list[dict]]:
+    """(reader and open-mode results, off-topic results) of every JSON in `folder`."""
     offtopic: list[dict] = []
     rows: list[dict] = []
     for f in sorted(folder.glob("*.json")):
@@ -59,16 +69,32 @@ def main() -> None:
                 offtopic.append(r)
             elif "served" in r:
                 rows.append(r)
+    return rows, offtopic
+
+
+def main() -> None:
+    """Print the table rows for every reader and open-mode result, then the off-topic ones."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", nargs="?", default="bench/eval")
+    p.add_argument("--before", help="a folder of earlier weights' JSON to compare each row with")
+    args = p.parse_args()
+    rows, offtopic = _read(Path(args.folder))
+    old_rows, old_offtopic = _read(Path(args.before)) if args.before else ([], [])
+    before = {_key(r): r for r in old_rows + old_offtopic}
+    print("| data | mode | questions | forced EM / F1 | served EM / F1 | no-answer rate (answerable) | other |")
+    print("|---|---|---|---|---|---|---|")
     order = list(NAMES.values())
     rows.sort(key=lambda r: (r["mode"] != "reader", order.index(_name(r)) if _name(r) in order else 99))
     for r in rows:
-        print(_row(r))
+        print(_row(r, before.get(_key(r))))
     if offtopic:
         print()
         print('| off-topic questions (answers not in the corpus) | corpus | questions | answered "no answer" |')
         print("|---|---|---|---|")
         for r in offtopic:
-            print(f"| {_name(r)} | {Path(r['corpus']).name} | {r['total']:,} | {r['served']['abstain_rate']}% |")
+            was = before.get(_key(r))
+            note = f" (before: {was['served']['abstain_rate']}%)" if was else ""
+            print(f"| {_name(r)} | {Path(r['corpus']).name} | {r['total']:,} | {r['served']['abstain_rate']}%{note} |")
 
 
 if __name__ == "__main__":
