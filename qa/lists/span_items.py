@@ -134,9 +134,8 @@ def clause_subject(answer: Answer, part: Part) -> Part:
         return part
     if not any(c.dep_ in ("nsubj", "nsubjpass") for c in span.root.children):
         return part
-    verb = next(t for t in span if t.pos_ in ("VERB", "AUX"))
-    head = [t for t in span if t.i < verb.i]
-    while head and (head[-1].is_punct or head[-1].dep_ in ("cc", "advmod", "neg")):
+    head = [t for t in span if t.i < span.root.i]  # "Renault has signed": the subject, not its auxiliary
+    while head and (head[-1].is_punct or head[-1].dep_ in ("cc", "advmod", "neg", "aux", "auxpass")):
         head.pop()
     if not head:
         return part

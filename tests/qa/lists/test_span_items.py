@@ -203,6 +203,11 @@ def test_a_span_that_runs_on_into_a_clause_gives_the_clause_subject_as_its_item(
     assert [p.text for p in list_spans([a])] == ["Volvo Cars", "Renault", "Stellantis"]
     renault = next(clause_subject(a, p) for p in parts if p.text.startswith("Renault"))
     assert ctx[renault.start - 500 : renault.end - 500] == "Renault"
+    ctx2 = "Volvo Cars and Renault have signed the founding agreement in Gothenburg, and Stellantis joined later."
+    a2 = _answer(
+        "Volvo Cars and Renault have signed the founding agreement in Gothenburg, and Stellantis", context=ctx2
+    )
+    assert [p.text for p in list_spans([a2])] == ["Volvo Cars", "Renault", "Stellantis"]
     phrase = _answer(
         "France and the countries that signed the treaty",
         context="The talks were led by France and the countries that signed the treaty in 1992.",
