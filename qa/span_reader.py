@@ -202,7 +202,7 @@ def inside_words(offsets: Sequence[tuple[int, int]], tokens: range, text: str) -
     begins, stops = np.zeros(len(tokens), bool), np.zeros(len(tokens), bool)
     for k, t in enumerate(tokens):
         a, b = offsets[t]
-        begins[k] = 0 < a <= len(text) and _in_word(text[a - 1])
+        begins[k] = 0 < a and _in_word(text[a - 1])
         stops[k] = 0 <= b < len(text) and _in_word(text[b])
     return begins, stops
 
@@ -224,15 +224,15 @@ def window_candidates(
         return []
     offsets = windows.offsets[i]
     null = float(starts[0] + ends[0])
+    tokens = range(ctx[0], ctx[-1] + 1)
     if text is not None:
-        tokens = range(ctx[0], ctx[-1] + 1)
         begins, stops = inside_words(offsets, tokens, text)
         starts, ends = starts.copy(), ends.copy()
         starts[tokens.start : tokens.stop][begins] = -np.inf
         ends[tokens.start : tokens.stop][stops] = -np.inf
     return [
         SpanCandidate(offsets[s_tok][0], offsets[e_tok][1], logit, null)
-        for s_tok, e_tok, logit in best_spans(starts, ends, range(ctx[0], ctx[-1] + 1), max_answer_tokens, n_best)
+        for s_tok, e_tok, logit in best_spans(starts, ends, tokens, max_answer_tokens, n_best)
     ]
 
 
