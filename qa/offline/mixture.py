@@ -54,6 +54,9 @@ class TrainExample:
     # question's spans, or the parts of a coordination "A, B and C" beside the whole). Training spreads the
     # start (end) probability over their starts (ends), so each item can be read as a span of its own.
     items: tuple[tuple[int, int], ...] = ()
+    # The items are separate answers (a list question's spans), not the parts of one answer beside the whole:
+    # training then gives each item an even share of the probability, so every one is read, not just one.
+    separate: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,11 @@ def make_examples(
         question = as_trained(q.question, strip_qmark, rng)
         golds = q.normalized_answers
         if q.answers:
-            out.append(TrainExample(question, q.context, q.answer_starts[0], q.answers[0], source, answer_items(q)))
+            out.append(
+                TrainExample(
+                    question, q.context, q.answer_starts[0], q.answers[0], source, answer_items(q), q.multi_span
+                )
+            )
         neg = _negative(q, golds, paras, rng.random(), rng, (neg_cut, neg_same, neg_other))
         if neg is not None:
             out.append(TrainExample(question, neg, -1, "", source))

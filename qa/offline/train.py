@@ -58,11 +58,13 @@ class TrainConfig:
 
 def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, stride: int) -> dict:
     """Tokenise into overlapping windows and label each with its gold start and end token indices: one of
-    each for a single answer, one per item inside the window for a list answer, [0] (no answer) if none."""
+    each for a single answer, one per item inside the window for a list answer, [0] (no answer) if none;
+    `separate` marks the windows whose items are separate answers (`TrainExample.separate`)."""
     input_ids: list[list[int]] = []
     token_type_ids: list[list[int]] = []
     starts: list[list[int]] = []
     ends: list[list[int]] = []
+    separate: list[bool] = []
     chunk = 2000
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]
@@ -85,7 +87,10 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
             token_type_ids.append(enc["token_type_ids"][i])
             starts.append(sorted(s_toks) or [0])
             ends.append(sorted(e_toks) or [0])
-    return {"input_ids": input_ids, "token_type_ids": token_type_ids, "start": starts, "end": ends}
+            separate.append(ex.separate)
+    return {
+        "input_ids": input_ids, "token_type_ids": token_type_ids, "start": starts, "end": ends, "separate": separate
+    }  # fmt: skip
 
 
 def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) -> list[list[int]]:
@@ -112,7 +117,8 @@ def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) 
 
 
 def collate(features: dict, idx: list[int]):
-    """One batch of windows as padded tensors, with their gold start and end positions as boolean masks."""
+    """One batch of windows as padded tensors, with their gold start and end positions as boolean masks and
+    which rows hold separate answers (`encode_examples`)."""
     import torch
 
     from qa.span_reader import pad_windows
@@ -125,21 +131,28 @@ def collate(features: dict, idx: list[int]):
     for row, i in enumerate(idx):
         start[row, features["start"][i]] = True
         end[row, features["end"][i]] = True
-    return ids, types, mask, start, end
+    separate = torch.tensor([features["separate"][i] for i in idx], dtype=torch.bool)
+    return ids, types, mask, start, end, separate
 
 
-def span_loss(start_logits, end_logits, types, mask, start, end):
+def span_loss(start_logits, end_logits, types, mask, start, end, separate=None):
     """Negative log-likelihood of the gold starts and ends among the positions a span may take ([CLS], no
-    answer, and the context tokens); several gold positions (a list's items) share the probability."""
+    answer, and the context tokens). Several gold positions share the probability: any split of it for the
+    parts of one answer beside the whole (their summed probability), an even split for the `separate`
+    answers of a list question (the mean of their log-probabilities), so that no item is left unread."""
     import torch
 
     allowed = (types == 1) & (mask == 1)
     allowed[:, 0] = True
     neg = torch.finfo(torch.float32).min / 2
+    even = torch.zeros(types.shape[0], dtype=torch.bool) if separate is None else separate
 
     def nll(logits, gold):
         logits = logits.float().masked_fill(~allowed, neg)
-        return (torch.logsumexp(logits, 1) - torch.logsumexp(logits.masked_fill(~gold, neg), 1)).mean()
+        log_p = logits - torch.logsumexp(logits, 1, keepdim=True)
+        summed = torch.logsumexp(log_p.masked_fill(~gold, neg), 1)
+        mean = (log_p * gold).sum(1) / gold.sum(1).clamp(min=1)
+        return -torch.where(even, mean, summed).mean()
 
     return (nll(start_logits, start) + nll(end_logits, end)) / 2
 
@@ -304,10 +317,10 @@ def train(cfg: TrainConfig) -> Path:
             break
         for g in optim.param_groups:
             g["lr"] = cfg.lr * lr_factor(progress, cfg.warmup)
-        ids, types, mask, s, e = collate(feats, batches[step])
+        ids, types, mask, s, e, sep = collate(feats, batches[step])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
-        loss = span_loss(out.start_logits, out.end_logits, types, mask, s, e)
+        loss = span_loss(out.start_logits, out.end_logits, types, mask, s, e, sep)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
