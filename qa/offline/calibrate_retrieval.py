@@ -4,7 +4,9 @@ The reader reads each passage alone, so an off-topic question over a corpus that
 still finds a plausible span somewhere in the passages retrieved for it; the retriever sees that no passage
 matches the question well. Held-out questions of every training source are asked, as the service asks them
 (hybrid retrieval, the top passages read in stages), over two corpora of held-out paragraphs: the one that
-holds their own paragraphs (answerable) and the other, which holds none of their answers (off topic). The
+holds their own paragraphs (answerable, and again without the paragraphs that hold the answer: off topic on
+the question's own ground, as a news corpus meets a question about a story it lacks) and the other, which
+holds none of their answers (off topic). The
 adjustment `w_dense * (cosine - dense_center) - w_names * missing - w_words * max(0, unmatched - words_center)`
 of the log-odds (`missing`, `unmatched`: the shares of the question's names and content words the passage
 lacks) is the one on a grid that, at the reader's own threshold, answers off-topic questions with "no answer"
@@ -54,6 +56,8 @@ class OpenReads:
     dense: np.ndarray  # (n, k)
     missing: np.ndarray  # (n, k): the share of the question's names the passage lacks (`missing_names`)
     unmatched: np.ndarray  # (n, k): the share of the question's content words the passage lacks (`missing_words`)
+    # (n,) bool: an off-topic read over the question's own corpus without its answer's paragraphs (`read_open`)
+    own_ground: np.ndarray | None = None
 
 
 def _logit(p: float) -> float:
@@ -75,16 +79,49 @@ def read_open(
     per_source: int = 300,
     top_k: int = 5,
     seed: int = 5,
+    same_corpus: bool = True,
 ) -> OpenReads:
-    """Ask up to `per_source` held-out questions of each source over both corpora (`corpus_groups`)."""
+    """Ask up to `per_source` held-out questions of each source over both corpora (`corpus_groups`): over the
+    other group's corpus (off topic) and over its own group's (answerable); with `same_corpus`, once more over
+    its own group's corpus without the paragraphs that hold its answer (off topic on its own ground: the other
+    mayor, the other film, the hardest case a corpus of one kind of text poses)."""
     rng = random.Random(seed)
     sources, answerable, logits, f1s, denses, missings, unmatched = [], [], [], [], [], [], []
+    ground: list[bool] = []
+
+    def ask(retriever: HybridRetriever, name: str, q: SquadQuestion, own: bool, lacking: dict[str, str]) -> None:
+        """One row: the question over a corpus; `lacking` (document id -> normalised text): only the
+        documents that do not hold its answer."""
+        golds = q.normalized_answers
+        hits = retriever.retrieve(q.question, top_k * 4 if lacking else top_k)
+        if lacking:
+            hits = [h for h in hits if not any(g in lacking.get(h.passage.document_id, "") for g in golds)]
+        row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
+        row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
+        for i, hit in enumerate(hits[:top_k]):
+            row_d[i] = float(hit.dense or 0.0)
+            row_m[i] = missing_names(q.question, hit.passage.text)
+            row_u[i] = missing_words(q.question, hit.passage.text)
+            found = reader.candidates(q.question, [replace(hit, dense=None)])
+            best = max(found, key=lambda a: a.score, default=None)
+            if best is not None:
+                row_l[i] = _logit(best.score)
+                row_f[i] = max(f1_score(best.text, a) for a in q.answers) if own and not lacking else 0.0
+        sources.append(name)
+        answerable.append(own and not lacking)
+        ground.append(bool(lacking))
+        logits.append(row_l)
+        f1s.append(row_f)
+        denses.append(row_d)
+        missings.append(row_m)
+        unmatched.append(row_u)
+
     for group in corpus_groups(list(held)):
         docs: dict[str, Document] = {}
         for name in group:
             for q in held[name]:
                 docs.setdefault(q.context, Document(text=q.context, title=q.title))
-        texts = [normalize_answer(t) for t in docs]
+        texts = {d.id: normalize_answer(d.text) for d in docs.values()}
         with tempfile.TemporaryDirectory(prefix="qa-calibrate-") as tmp:
             store = open_store(Path(tmp) / "index", embedder, max_document_chars=0)
             store.add(list(docs.values()))
@@ -93,26 +130,11 @@ def read_open(
                 own = name in group
                 for q in rng.sample(qs, min(per_source, len(qs))):
                     golds = q.normalized_answers
-                    if not golds or (not own and any(g in t for g in golds for t in texts)):
+                    if not golds or (not own and any(g in t for g in golds for t in texts.values())):
                         continue
-                    row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
-                    row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
-                    for i, hit in enumerate(retriever.retrieve(q.question, top_k)):
-                        row_d[i] = float(hit.dense or 0.0)
-                        row_m[i] = missing_names(q.question, hit.passage.text)
-                        row_u[i] = missing_words(q.question, hit.passage.text)
-                        found = reader.candidates(q.question, [replace(hit, dense=None)])
-                        best = max(found, key=lambda a: a.score, default=None)
-                        if best is not None:
-                            row_l[i] = _logit(best.score)
-                            row_f[i] = max(f1_score(best.text, a) for a in q.answers) if own else 0.0
-                    sources.append(name)
-                    answerable.append(own)
-                    logits.append(row_l)
-                    f1s.append(row_f)
-                    denses.append(row_d)
-                    missings.append(row_m)
-                    unmatched.append(row_u)
+                    ask(retriever, name, q, own, {})
+                    if own and same_corpus:
+                        ask(retriever, name, q, own, texts)
             store.close()
     return OpenReads(
         np.array(sources),
@@ -122,6 +144,7 @@ def read_open(
         np.array(denses),
         np.array(missings),
         np.array(unmatched),
+        np.array(ground),
     )
 
 
@@ -224,6 +247,7 @@ def calibrate_retrieval(
     threshold = reader.threshold
     adjustment, fig = fit_dense(reads, threshold)
     before = source_scores(reads, NO_SHIFT, threshold)
+    own = reads.own_ground if reads.own_ground is not None else np.zeros(len(reads.source), dtype=bool)
 
     def rounded(per: dict[str, dict[str, float]]) -> dict:
         return {"mean": {k: round(v, 4) for k, v in mean_scores(per).items()},
@@ -233,6 +257,11 @@ def calibrate_retrieval(
         "questions": int(len(reads.source)),
         "answerable": int(reads.answerable.sum()),
         "off_topic": int((~reads.answerable).sum()),
+        "off_topic_own_ground": int(own.sum()),
+        "abstain_own_ground": {
+            "without": round(float((served(reads)[0] < threshold)[own].mean()), 4) if own.any() else None,
+            "with": round(float((served(reads, adjustment)[0] < threshold)[own].mean()), 4) if own.any() else None,
+        },
         "threshold": threshold,
         "without": rounded(before),
         "with": rounded(fig),

@@ -127,7 +127,7 @@ DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not there")
-def test_read_open_asks_every_question_over_its_own_corpus_and_the_other():
+def test_read_open_asks_every_question_over_its_own_corpus_with_and_without_its_paragraph_and_the_other():
     names = ("tydiqa-goldp-en-train", "squadshifts-amazon")
     held = {n: load_squad(DATA / f"{n}.json")[:8] for n in names}
     reads = read_open(held, SpanReader(backend="onnx"), Embedder(backend="onnx"), per_source=8)
@@ -135,9 +135,13 @@ def test_read_open_asks_every_question_over_its_own_corpus_and_the_other():
     assert reads.logit.shape[1] == 5
     assert reads.unmatched[reads.answerable, 0].mean() < reads.unmatched[~reads.answerable, 0].mean()
     assert reads.answerable.sum() == 16  # each question once over the corpus holding its paragraph
-    assert 0 < (~reads.answerable).sum() <= 16  # and over the other one, unless that holds its answer too
+    own = reads.own_ground
+    assert own.sum() == 16 and not (own & reads.answerable).any()  # once more over it without its paragraph
+    other = ~reads.answerable & ~own
+    assert 0 < other.sum() <= 16  # and over the other corpus, unless that holds its answer too
     assert not reads.f1[~reads.answerable].any()
     top = reads.dense[:, 0]
-    assert top[reads.answerable].mean() > top[~reads.answerable].mean() + 0.1  # its own paragraph matches better
+    assert top[reads.answerable].mean() > top[other].mean() + 0.1  # its own paragraph matches better
+    assert top[reads.answerable].mean() > top[own].mean() + 0.05  # ... than what its own corpus has besides
     p, f1 = served(reads, RetrievalShift(w_dense=4.0, dense_center=0.375))
     assert ((p >= 0) & (p <= 1)).all() and f1[reads.answerable].mean() > 0.3
