@@ -41,10 +41,12 @@ def test_list_items_are_each_labelled_and_share_the_probability():
         / 2
     )
     assert torch.allclose(single, ce, atol=1e-5), "one gold position: the loss is plain cross-entropy"
-    # Raising the second item's start logit lowers the list example's loss: both items are gold.
+    # Raising the neglected second item's start logit to the first's lowers the list example's loss: both
+    # items are gold.
+    wheat, rye = start[0].nonzero().flatten().tolist()
+    logits_s[0, rye] = logits_s[0, wheat] - 5
     before = span_loss(logits_s[:1], logits_e[:1], types[:1], mask[:1], start[:1], end[:1], separate[:1])
-    rye = start[0].nonzero().flatten()[1]
-    logits_s[0, rye] += 5
+    logits_s[0, rye] = logits_s[0, wheat]
     after = span_loss(logits_s[:1], logits_e[:1], types[:1], mask[:1], start[:1], end[:1], separate[:1])
     assert after < before
 
