@@ -6,12 +6,12 @@ matches the question well. Held-out questions of every training source are asked
 (hybrid retrieval, the top passages read in stages), over two corpora of held-out paragraphs: the one that
 holds their own paragraphs (answerable, and again without the paragraphs that hold the answer: off topic on
 the question's own ground, as a news corpus meets a question about a story it lacks) and the other, which
-holds none of their answers (off topic). The
-adjustment `w_dense * (cosine - dense_center) - w_names * missing - w_words * max(0, unmatched - words_center)`
-of the log-odds (`missing`, `unmatched`: the shares of the question's names and content words the passage
-lacks) is the one on a grid that, at the reader's own threshold, answers off-topic questions with "no answer"
-most often without lowering any source's served F1 on its answerable questions (`fit_dense`). It is written
-into the backend's calibration file.
+holds none of their answers (off topic). The adjustment
+`w_dense * (cosine - dense_center) - w_names * missing - w_words * max(0, unmatched - words_center)` of the
+log-odds (`missing`, `unmatched`: the shares of the question's names and content words the passage lacks) is
+the one on a grid that, at the reader's own threshold, answers off-topic questions with "no answer" most often
+without lowering any source's served F1 on its answerable questions (`fit_dense`). It is written into the
+backend's calibration file.
 """
 
 from __future__ import annotations
