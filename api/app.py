@@ -38,6 +38,7 @@ from qa.pipeline import (
     MAX_HISTORY_TURNS,
     MAX_QUESTION_CHARS,
     MAX_TOP_K,
+    NOT_BLANK,
     QAPipeline,
     QueryError,
 )
@@ -63,7 +64,7 @@ class AskRequest(BaseModel):
     question: str = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
-        pattern=r"\S",  # not only white space
+        pattern=NOT_BLANK,  # not only white space
         examples=["Which countries are ready to send peacekeepers?"],
     )
     top_k: TopK = 5
@@ -255,7 +256,7 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) 
 
     @app.get("/search", response_model=list[PassageHit], responses=errors(422, 503))
     async def search(
-        q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S", description="query text"),
+        q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="query text"),
         k: int = Query(5, ge=1, le=MAX_TOP_K),
     ) -> list[PassageHit]:
         """Retrieve passages only (no reading)."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.errors import errors
 from index.datelines import split_dateline
 from index.documents import Document, DocumentError, check_size
-from qa.pipeline import QAPipeline
+from qa.pipeline import NOT_BLANK, QAPipeline
 
 
 class DocumentSummary(BaseModel):
@@ -45,7 +45,7 @@ class DocumentIn(BaseModel):
     under a known `external_id` replaces the version indexed before."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, pattern=r"\S", description="the article's text")
+    text: str = Field(min_length=1, pattern=NOT_BLANK, description="the article's text")
     title: str = ""
     url: str = ""
     date: str = Field(default="", description="published date, as given")

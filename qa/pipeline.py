@@ -25,6 +25,9 @@ from qa.settings import Settings
 from qa.span_reader import BACKENDS_RECORD, SpanReader, shipped_reader_dir
 
 MAX_QUESTION_CHARS = 1000
+# A text that is not blank, as a JSON-schema pattern: a character `str.strip()` keeps. Unicode white space
+# alone is not enough: Python also strips the separators U+001C-U+001F, which a schema's `\S` lets through.
+NOT_BLANK = r"[^\s\x1c-\x1f]"
 MAX_TOP_K = 50
 EVIDENCE_ANSWERS = 20  # answers read for a single-form question: enough to see a list in them
 MAX_HISTORY_TURNS = 50  # earlier turns a follow-up is resolved against

@@ -6,7 +6,9 @@ each a 4xx with a JSON `detail` string, never a 500 or a traceback.
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
 
 import httpx
 import pytest
@@ -124,6 +126,34 @@ def test_docs_and_openapi(client: httpx.Client) -> None:
     assert {"/ask", "/search", "/documents", "/documents/{doc_id}", "/health"} <= set(spec["paths"])
     assert "post" in spec["paths"]["/ask"]
     assert "AskResponse" in spec["components"]["schemas"]
+
+
+def test_the_schema_calls_blank_exactly_what_the_server_strips(client: httpx.Client) -> None:
+    """A question, query or text the schema allows is never "empty" to the server: the schema's pattern agrees
+    with `str.strip()` on every code point (a schema `\\S` let U+001F through, and the server refused it)."""
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    from qa.pipeline import NOT_BLANK
+
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    search_q = next(p for p in spec["paths"]["/search"]["get"]["parameters"] if p["name"] == "q")
+    assert schemas["AskRequest"]["properties"]["question"]["pattern"] == NOT_BLANK
+    assert schemas["DocumentIn"]["properties"]["text"]["pattern"] == NOT_BLANK
+    assert search_q["schema"]["pattern"] == NOT_BLANK
+    one = TypeAdapter(Annotated[str, Field(pattern=NOT_BLANK)])
+    wrong = []
+    for cp in (*range(0xD800), *range(0xE000, sys.maxunicode + 1)):
+        c = chr(cp)
+        try:
+            one.validate_python(c)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        if accepted != bool(c.strip()):
+            wrong.append(hex(cp))
+    assert not wrong, wrong[:20]
+    assert_detail(client.post("/ask", json={"question": "\x1f"}), 422, "question is empty")
 
 
 # ---- bad input ------------------------------------------------------------------------------------
