@@ -53,12 +53,12 @@ import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
-from index.documents import Document, check_size
+from index.batching import add_in_batches
+from index.documents import Document
 from index.embedder import Embedder
-from index.passages import Passage, SplitterSettings, make_passages
+from index.passages import Passage, SplitterSettings
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
-    AddProgress,
     AddResult,
     DocumentSummary,
     IndexStoreError,
@@ -491,33 +491,10 @@ class MilvusStore:
     @_milvus_errors
     def add(self, docs: Iterable[Document], progress: ProgressFn | None = None) -> AddResult:
         """Add documents in batches of about `batch_passages` passages (each batch's document rows commit it)."""
-        result = AddResult()
-        unique = list({d.id: check_size(d, self.max_document_chars) for d in docs}.values())
-        held = self._held_ids([d.id for d in unique])
-        result.unchanged = [d.id for d in unique if d.id in held]
-        todo = [d for d in unique if d.id not in held]
-        t0 = time.perf_counter()
-        done_docs = done_passages = 0
-        for batch, passages in self._batches(todo):
-            vecs = self.embedder.embed([p.text for p in passages])
-            self._commit(batch, passages, vecs, result)
-            done_docs += len(batch)
-            done_passages += len(passages)
-            if progress is not None:
-                progress(AddProgress(done_docs, done_passages, time.perf_counter() - t0, tuple(batch)))
-        return result
-
-    def _batches(self, docs: list[Document]) -> Iterator[tuple[list[Document], list[Passage]]]:
-        batch: list[Document] = []
-        passages: list[Passage] = []
-        for d in docs:
-            batch.append(d)
-            passages += make_passages(d, self.embedder.count_tokens, self.splitter)
-            if len(passages) >= self.batch_passages:
-                yield batch, passages
-                batch, passages = [], []
-        if batch:
-            yield batch, passages
+        return add_in_batches(
+            docs, self.embedder, self.splitter, self.batch_passages, self.max_document_chars,
+            self._held_ids, self._commit, progress,
+        )  # fmt: skip
 
     def _commit(self, docs: list[Document], passages: list[Passage], vecs: np.ndarray, result: AddResult) -> None:
         """Write one batch: texts and passages, then the document rows (replacing older versions), then drop

@@ -15,19 +15,18 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from index.documents import Document, check_size
+from index.batching import add_in_batches
+from index.documents import Document
 from index.embedder import Embedder
-from index.passages import Passage, SplitterSettings, make_passages, split_sentences
+from index.passages import Passage, SplitterSettings
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
-    AddProgress,
     AddResult,
     DocumentSummary,
     IndexStoreError,
@@ -215,20 +214,10 @@ class SQLiteStore:
     # ---- writing ----------------------------------------------------------------------------------
     def add(self, docs: Iterable[Document], progress: ProgressFn | None = None) -> AddResult:
         """Add documents in batches of about `batch_passages` passages; each batch is one transaction."""
-        result = AddResult()
-        unique = list({d.id: check_size(d, self.max_document_chars) for d in docs}.values())
-        held = self._held_ids([d.id for d in unique])
-        result.unchanged = [d.id for d in unique if d.id in held]
-        todo = [d for d in unique if d.id not in held]
-        t0 = time.perf_counter()
-        done_docs = done_passages = 0
-        for batch, passages in self._batches(todo):
-            vecs = self.embedder.embed([p.text for p in passages])
-            self._commit(batch, passages, vecs, result)
-            done_docs += len(batch)
-            done_passages += len(passages)
-            if progress is not None:
-                progress(AddProgress(done_docs, done_passages, time.perf_counter() - t0, tuple(batch)))
+        result = add_in_batches(
+            docs, self.embedder, self.splitter, self.batch_passages, self.max_document_chars,
+            self._held_ids, self._commit, progress,
+        )  # fmt: skip
         if result.added or result.replaced:
             self._maybe_snapshot()
         return result
@@ -239,43 +228,6 @@ class SQLiteStore:
             q = f"SELECT id FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
             held.update(r[0] for r in self._conn().execute(q, chunk))
         return held
-
-    def _batches(self, docs: list[Document]) -> Iterator[tuple[list[Document], list[Passage]]]:
-        """Documents in groups of about `batch_passages` passages. Sentence splitting (pysbd, Python) runs
-        ahead in a background thread, so it overlaps the embedding of the batch before (torch frees the GIL)."""
-        batch: list[Document] = []
-        passages: list[Passage] = []
-        count = self._sentence_counter()
-
-        def split(doc: Document) -> tuple[list[tuple[int, int]], list[int]]:
-            sents = split_sentences(doc.text)
-            return sents, count([doc.text[s:e] for s, e in sents])
-
-        pool = ThreadPoolExecutor(max_workers=1)
-        try:
-            for d, (sents, sizes) in zip(docs, pool.map(split, docs)):
-                batch.append(d)
-                passages += make_passages(d, self.embedder.count_tokens, self.splitter, sents, sizes)
-                if len(passages) >= self.batch_passages:
-                    yield batch, passages
-                    batch, passages = [], []
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)  # an add that fails stops splitting the rest
-        if batch:
-            yield batch, passages
-
-    def _sentence_counter(self) -> Callable[[list[str]], list[int]]:
-        """Word-piece counts of a document's sentences in one call, from a tokenizer of the splitting thread's
-        own (the embedder's is busy embedding; one Rust tokenizer must not serve two threads at once)."""
-        path = Path(self.embedder.model_path) / "tokenizer.json"
-        if not path.is_file():
-            return lambda texts: [self.embedder.count_tokens(t) for t in texts]
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(path))
-        tok.no_truncation()
-        tok.no_padding()
-        return lambda texts: [len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False)] if texts else []
 
     def _commit(self, docs: list[Document], passages: list[Passage], vecs: np.ndarray, result: AddResult) -> None:
         """Write one batch in one transaction; a document another writer added meanwhile is skipped."""
