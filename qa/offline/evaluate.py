@@ -269,7 +269,8 @@ def item_scores(predicted: list[str], gold: tuple[str, ...] | list[str]) -> tupl
     return len(pred & want), len(pred), len(want)
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 of `tp` true positives among `n_pred` predicted and `n_gold` gold items."""
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
@@ -293,8 +294,8 @@ def eval_multispan(questions: list[SquadQuestion], answer: Callable[[SquadQuesti
         as_list += resp.kind == "list"
         t, p, g = item_scores(response_items(resp), q.answers)
         tp, n_pred, n_gold = tp + t, n_pred + p, n_gold + g
-        per_q.append(_prf(t, p, g)[2])
-    mp, mr, mf = _prf(tp, n_pred, n_gold)
+        per_q.append(prf(t, p, g)[2])
+    mp, mr, mf = prf(tp, n_pred, n_gold)
     n = max(1, len(questions))
     return {
         "total": len(questions),
@@ -365,9 +366,11 @@ def paragraph_answerer(
     index_dir: Path | None = None,
     open_mode: bool = False,
     top_k: int = 5,
+    as_list: bool = False,
 ) -> Callable[[SquadQuestion], AskResponse]:
     """Every paragraph of `corpus` indexed as a document, and a function that answers a question as the service
-    answers it (list or single): over its own paragraph, or over what retrieval finds (`open_mode`)."""
+    answers it (list or single): over its own paragraph, or over what retrieval finds (`open_mode`).
+    `as_list` sends every question down the list path (what perfect routing would give list questions)."""
     from qa.pipeline import QAPipeline
 
     docs: dict[str, Document] = {}
@@ -377,10 +380,14 @@ def paragraph_answerer(
     pipe = QAPipeline(store, embedder, reader)
 
     def answer(q: SquadQuestion) -> AskResponse:
-        if open_mode:
+        if open_mode and not as_list:
             return pipe.ask(q.question, top_k=top_k)
-        hits = [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
-        return pipe.answer_passages(q.question, top_k=top_k, hits=hits)
+        hits = (
+            None
+            if open_mode
+            else [Retrieved(p, 1.0, title=q.title) for p in store.document_passages(docs[q.context].id)]
+        )
+        return pipe.answer_passages(q.question, top_k=top_k, hits=hits, as_list=as_list)
 
     return answer
 

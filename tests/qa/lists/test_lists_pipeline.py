@@ -188,3 +188,34 @@ def test_gazetteer_lists_read_the_best_passages_only(seed_pipeline, ready_answer
     reader.reads.clear()
     staged.answer("Which leaders met in Paris to discuss the peace plan?", 5)  # people: from the reader's spans
     assert reader.reads and reader.reads[0] > DEFAULT_SETTINGS.reader_passages
+
+
+FESTIVAL = (
+    "The Harbour Festival opened on Saturday. The festival was founded in 1998 by the painter Maria Olsen, who "
+    "still runs it. This year's headline acts are the Blue Lanterns, Tomas Riegel and the Kestrel Quartet, who "
+    "play on the main stage on Sunday evening."
+)
+
+
+def test_as_list_reads_every_question_as_a_list_question(tmp_path, embedder):
+    """`as_list` (evaluation's bound on routing) takes the list path for a question of singular form; a question
+    with one answer in the text still gets that one answer."""
+    from index.backends import open_store
+    from index.documents import Document
+    from qa.pipeline import QAPipeline, make_reader
+    from qa.retriever import Retrieved
+    from qa.settings import Settings
+
+    doc = Document(text=FESTIVAL, title="Festival")
+    store = open_store(tmp_path / "index", embedder)
+    store.add([doc])
+    pipe = QAPipeline(store, embedder, make_reader("", embedder, Settings()))
+    hits = [Retrieved(p, 1.0, title=doc.title) for p in store.document_passages(doc.id)]
+    routed = pipe.answer_passages("who is playing at the harbour festival", hits=hits)
+    assert routed.kind == "single"  # its form asks for one act (should routing learn this one, take another)
+    forced = pipe.answer_passages("who is playing at the harbour festival", hits=hits, as_list=True)
+    assert forced.kind == "list"
+    assert {"Blue Lanterns", "Tomas Riegel", "Kestrel Quartet"} <= {it.name.removeprefix("the ") for it in forced.items}
+    one = pipe.answer_passages("Who founded the festival?", hits=hits, as_list=True)
+    assert one.kind == "single" and one.answers[0].text == "Maria Olsen"
+    store.close()
