@@ -55,10 +55,11 @@ def main() -> None:
     for q in questions:
         resp = answer(q)
         kinds[resp.kind] += 1
+        items = response_items(resp)
         tally = by_kind.setdefault(resp.kind, [0, 0, 0])
-        for i, n in enumerate(item_scores(response_items(resp), q.answers)):
+        for i, n in enumerate(item_scores(items, q.answers)):
             tally[i] += n
-        answered = [normalize_answer(a) for a in response_items(resp)]
+        answered = [normalize_answer(a) for a in items]
         for g in dict.fromkeys(normalize_answer(a) for a in q.answers):
             counts[category(g, answered)] += 1
     total = sum(counts.values())

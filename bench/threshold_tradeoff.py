@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from index.embedder import Embedder
-from qa.offline.evaluate import _open_store, _select, corpus_documents, off_topic_questions
-from qa.offline.squad import f1_score, load_squad
+from qa.offline.evaluate import _open_store, _select, best_answers, corpus_documents, off_topic_questions
+from qa.offline.squad import best_over_golds, load_squad
 from qa.pipeline import make_reader
 from qa.retriever import HybridRetriever
 from qa.settings import Settings
@@ -36,14 +36,11 @@ THRESHOLDS = [round(float(t), 2) for t in np.arange(0.1, 0.9, 0.02)]
 
 def best_scores(reader, questions, batch: int = 64) -> list[tuple[float, float]]:
     """(calibrated score, F1) of the best span of each question read with its own paragraph, in `qa eval`'s
-    batches (int8 ONNX scales activations per batch, so other batches give slightly other scores)."""
+    batches of 64 (`best_answers`)."""
     out = []
     for lo in range(0, len(questions), batch):
         chunk = questions[lo : lo + batch]
-        for q, cands in zip(chunk, reader.predict([(q.question, q.context) for q in chunk])):
-            ranked = reader.spans(q.question, q.context, cands)
-            s, e, p = ranked[0] if ranked else (0, 0, 0.0)
-            out.append((p, max((f1_score(q.context[s:e], g) for g in q.answers), default=0.0)))
+        out += [(p, best_over_golds(text, q.answers)[1]) for q, (text, p) in zip(chunk, best_answers(reader, chunk))]
     return out
 
 

@@ -1,6 +1,6 @@
 """Batched adding, shared by every store: groups of about `batch_passages` passages, the same passages as
-splitting one document at a time, the sentence counts of the splitting thread's own tokenizer, and a stop
-that leaves nothing running."""
+splitting one document at a time, the sentence counts of the splitting thread's own tokenizer, held documents
+skipped, progress after each batch, and a too-large document that adds nothing."""
 
 from __future__ import annotations
 
