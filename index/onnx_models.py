@@ -57,8 +57,14 @@ def cache_root(root: str | Path | None = None) -> Path:
 
 
 def weights_key(model_dir: Path) -> str:
-    """16 hex digits of sha256 over the export recipe, `config.json` and `model.safetensors` of `model_dir`."""
+    """16 hex digits of sha256 over the export recipe, `config.json` and `model.safetensors` of `model_dir`
+    (for weights merged from a compact reader, over the recipe and that reader's own key: a merge need not
+    give the same bytes on every CPU, the compact files do)."""
     h = hashlib.sha256(RECIPE.encode())
+    source = model_dir / "source-key"
+    if source.is_file():
+        h.update(source.read_bytes())
+        return h.hexdigest()[:16]
     for name in ("config.json", "model.safetensors"):
         h.update(name.encode())
         with open(model_dir / name, "rb") as f:
@@ -68,13 +74,14 @@ def weights_key(model_dir: Path) -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """An exclusive lock on `path` (created if need be) for the duration of the block (POSIX; none elsewhere)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: the atomic replace alone keeps files whole
         yield
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -91,7 +98,7 @@ def onnx_model(kind: Kind, model_dir: Path, cache: str | Path | None = None, key
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder / ".lock"):
+    with locked(folder / ".lock"):
         if not target.exists():  # another process may have built it while this one waited
             export_int8(kind, model_dir, target)
             (folder / f"{kind}-source.json").write_text(
@@ -100,8 +107,16 @@ def onnx_model(kind: Kind, model_dir: Path, cache: str | Path | None = None, key
     return target
 
 
-def _module(kind: Kind, model_dir: Path):
-    """The fp32 PyTorch module to trace: (ids, types, mask) -> (start, end logits) or the last hidden state."""
+def takes_token_types(model: Any) -> bool:
+    """Whether a transformers model reads token type ids (BERT does; MPNet has none)."""
+    import inspect
+
+    return "token_type_ids" in inspect.signature(model.forward).parameters
+
+
+def _module(kind: Kind, model_dir: Path) -> tuple[Any, list[str]]:
+    """The fp32 PyTorch module to trace, (ids[, types], mask) -> (start, end logits) or the last hidden
+    state, and the names of the inputs it takes."""
     import torch
     from transformers import AutoModel, AutoModelForQuestionAnswering
     from transformers.utils import logging as tlog
@@ -110,17 +125,18 @@ def _module(kind: Kind, model_dir: Path):
     tlog.disable_progress_bar()
     loader = AutoModelForQuestionAnswering if kind == "reader" else AutoModel
     model = loader.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager").eval()
+    names = INPUT_NAMES if takes_token_types(model) else [n for n in INPUT_NAMES if n != "token_type_ids"]
 
     class Traced(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, token_type_ids, attention_mask):  # noqa: D102
-            out = self.model(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
+        def forward(self, *inputs):  # noqa: D102
+            out = self.model(**dict(zip(names, inputs)))
             return (out.start_logits, out.end_logits) if kind == "reader" else out.last_hidden_state
 
-    return Traced()
+    return Traced(), names
 
 
 def output_names(kind: Kind) -> list[str]:
@@ -146,16 +162,18 @@ def export_int8(kind: Kind, model_dir: Path, target: Path) -> None:
         ids = torch.tensor([[101, 2054, 2003, 1029, 102, 2023, 2003, 1037, 3793, 1012, 102]], dtype=torch.long)
         types = torch.tensor([[0] * 5 + [1] * 6], dtype=torch.long)
         mask = torch.ones_like(ids)
-        axes = {n: {0: "batch", 1: "length"} for n in [*INPUT_NAMES, *output_names(kind)]}
+        module, names = _module(kind, model_dir)
+        dummy = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+        axes = {n: {0: "batch", 1: "length"} for n in [*names, *output_names(kind)]}
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _module(kind, model_dir),
-                (ids, types, mask),
+                module,
+                tuple(dummy[n] for n in names),
                 str(fp32),
                 dynamo=False,
                 opset_version=OPSET,
-                input_names=INPUT_NAMES,
+                input_names=names,
                 output_names=output_names(kind),
                 dynamic_axes=axes,
                 do_constant_folding=True,

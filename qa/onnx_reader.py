@@ -38,11 +38,13 @@ class Windows:
     def from_batch_encoding(cls, enc: Any) -> Windows:
         """The windows of a transformers `BatchEncoding` made by `encode_windows` (with overflow and offsets)."""
         n = len(enc["input_ids"])
+        seq_ids = [enc.sequence_ids(i) for i in range(n)]
+        types = enc.get("token_type_ids") or [None] * n
         return cls(
             input_ids=[list(x) for x in enc["input_ids"]],
-            token_type_ids=[list(x) for x in enc["token_type_ids"]],
+            token_type_ids=[segments(t, s) for t, s in zip(types, seq_ids)],
             offsets=[[(int(s), int(e)) for s, e in x] for x in enc["offset_mapping"]],
-            sequence_ids=[enc.sequence_ids(i) for i in range(n)],
+            sequence_ids=seq_ids,
             sample=[int(s) for s in enc["overflow_to_sample_mapping"]],
         )
 
@@ -50,10 +52,19 @@ class Windows:
         return len(self.input_ids)
 
 
-def pad_arrays(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
-    """Right-pad windows into int64 (ids, token types, attention mask) arrays."""
+def segments(type_ids: Sequence[int] | None, sequence_ids: Sequence[int | None]) -> list[int]:
+    """A window's token types: the tokenizer's when it gives them (BERT: 1 on the text and its closing
+    [SEP]), else 1 on the text part (MPNet and RoBERTa-style tokenizers give none, or all 0): span decoding
+    and the training loss find the text by them, whatever the encoder."""
+    if type_ids is not None and any(type_ids):
+        return list(type_ids)
+    return [1 if s == 1 else 0 for s in sequence_ids]
+
+
+def pad_arrays(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]], pad_id: int = 0):
+    """Right-pad windows into int64 (ids, token types, attention mask) arrays, ids padded with `pad_id`."""
     width = max(len(x) for x in input_ids)
-    ids = np.zeros((len(input_ids), width), dtype=np.int64)
+    ids = np.full((len(input_ids), width), pad_id, dtype=np.int64)
     types = np.zeros_like(ids)
     mask = np.zeros_like(ids)
     for r, (x, t) in enumerate(zip(input_ids, token_type_ids)):
@@ -109,7 +120,7 @@ class WindowTokenizer:
         for sample, enc in enumerate(self._pair_tokenizer(max_length, stride).encode_batch(pairs)):
             for w in [enc, *enc.overflowing]:
                 out.input_ids.append(list(w.ids))
-                out.token_type_ids.append(list(w.type_ids))
+                out.token_type_ids.append(segments(w.type_ids, w.sequence_ids))
                 out.offsets.append([(int(s), int(e)) for s, e in w.offsets])
                 out.sequence_ids.append(list(w.sequence_ids))
                 out.sample.append(sample)
@@ -124,10 +135,12 @@ class OnnxSpanModel:
         self.path = onnx_model("reader", model_dir, cache, key)
         self.tokenizer = WindowTokenizer(model_dir / "tokenizer.json")
         self._session = session(self.path, threads, spin=True)
+        self._inputs = {i.name for i in self._session.get_inputs()}  # MPNet's graph takes no token types
 
     def logits(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits (float32, batch x length) of padded windows."""
+        feed = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
         start, end = self._session.run(
-            ["start_logits", "end_logits"], {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+            ["start_logits", "end_logits"], {k: v for k, v in feed.items() if k in self._inputs}
         )
         return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)

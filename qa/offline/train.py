@@ -1,4 +1,10 @@
-"""Fine-tune the span reader: a start/end (and no-answer) head on all-MiniLM-L6-v2, over a mixture of QA sets.
+"""Fine-tune the span reader: a start/end (and no-answer) head on a pre-trained encoder, over a mixture of QA sets.
+
+The encoder is all-MiniLM-L6-v2 (`--base minilm`, fine-tuned in full: the fast reader) or all-mpnet-base-v2
+(`--base mpnet`, fetched on first use); `--lora-r N` trains a LoRA adapter of rank N and the span head instead
+of every weight, which writes the compact form (`qa.reader_weights`: a few MB a version, and a checkpoint of
+the trainable weights only, small enough to keep), and `--freeze-layers K` keeps the K lowest layers as they
+are (backpropagation then stops above them).
 
 The mixture and its unanswerable examples come from `qa.offline.mixture`. A run may start from earlier weights
 (`--init-from`), so training proceeds in chunks, each with its own warm-up and decay. Training fits a CPU
@@ -21,6 +27,8 @@ import numpy as np
 
 from qa.offline.hard_negatives import Embed
 from qa.offline.mixture import TRAIN_SOURCES, TrainExample, build_mixture
+from qa.onnx_reader import segments
+from qa.reader_weights import READER_META, is_compact, reader_meta
 from qa.span_reader import encode_windows
 
 log = logging.getLogger("qa.offline.train")
@@ -32,6 +40,11 @@ class TrainConfig:
 
     sources: str = ",".join(TRAIN_SOURCES)  # FILE[*WEIGHT],... (see qa.offline.mixture)
     init_from: str = ""  # weights to continue from ("": the base encoder)
+    base: str = "minilm"  # the pre-trained encoder: minilm, mpnet (fetched on first use) or a model folder
+    lora_r: int = 0  # 0: fine-tune every weight; N: a LoRA adapter of rank N on every linear layer (compact form)
+    lora_alpha: int = 0  # LoRA scale numerator (0: 2 x rank)
+    lora_dropout: float = 0.05
+    freeze_layers: int = 0  # the embeddings and this many lowest encoder layers stay as they are
     output: str = "qa/models/reader"
     workdir: str = "runs/reader"
     max_length: int = 256
@@ -84,7 +97,7 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
                     s_toks.add(next(t for t in ctx if offsets[t][1] > a0))
                     e_toks.add(next(t for t in reversed(ctx) if offsets[t][0] < a1))
             input_ids.append(enc["input_ids"][i])
-            token_type_ids.append(enc["token_type_ids"][i])
+            token_type_ids.append(segments(enc["token_type_ids"][i] if "token_type_ids" in enc else None, seq_ids))
             starts.append(sorted(s_toks) or [0])
             ends.append(sorted(e_toks) or [0])
             separate.append(ex.separate)
@@ -116,15 +129,15 @@ def make_batches(lengths: list[int], batch_size: int, seed: int, epochs: float) 
     return batches
 
 
-def collate(features: dict, idx: list[int]):
-    """One batch of windows as padded tensors, with their gold start and end positions as boolean masks and
-    which rows hold separate answers (`encode_examples`)."""
+def collate(features: dict, idx: list[int], pad_id: int = 0):
+    """One batch of windows as padded tensors (ids padded with `pad_id`), with their gold start and end
+    positions as boolean masks and which rows hold separate answers (`encode_examples`)."""
     import torch
 
     from qa.span_reader import pad_windows
 
     ids, types, mask = pad_windows(
-        [features["input_ids"][i] for i in idx], [features["token_type_ids"][i] for i in idx]
+        [features["input_ids"][i] for i in idx], [features["token_type_ids"][i] for i in idx], pad_id
     )
     start = torch.zeros(ids.shape, dtype=torch.bool)
     end = torch.zeros(ids.shape, dtype=torch.bool)
@@ -194,6 +207,11 @@ def _atomic_torch_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def trainable_state(model) -> dict:
+    """The weights training changes (every weight, or the adapter and the span head): what a checkpoint keeps."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
 def _resume(ckpt: Path, cfg: TrainConfig, model, optim) -> tuple[int, float]:
     """Load a checkpoint of the same run into `model` and `optim`; (steps done, seconds spent), else (0, 0)."""
     import torch
@@ -204,21 +222,31 @@ def _resume(ckpt: Path, cfg: TrainConfig, model, optim) -> tuple[int, float]:
     if not _same_run(state.get("config", {}), asdict(cfg)):
         log.warning("checkpoint %s has other settings; starting afresh", ckpt)
         return 0, 0.0
-    model.load_state_dict(state["model"])
+    wanted = set(trainable_state(model))
+    if not wanted <= set(state["model"]):
+        log.warning("checkpoint %s lacks some trained weights; starting afresh", ckpt)
+        return 0, 0.0
+    model.load_state_dict(state["model"], strict=False)
     optim.load_state_dict(state["optim"])
     log.info("resumed at step %d (%.1f min already spent)", state["step"], state["elapsed"] / 60)
     return state["step"], state["elapsed"]
 
 
-def _write_model(model, tokenizer, meta: dict, out_dir: Path) -> Path:
-    """Write the fp16 weights, tokenizer and `training.json` beside `out_dir`, then swap them in."""
+def _write_model(model, tokenizer, meta: dict, out_dir: Path, compact: dict | None = None) -> Path:
+    """Write the weights (fp16 in full, or the `compact` form's adapter and span head with its `reader.json`),
+    tokenizer and `training.json` beside `out_dir`, then swap them in."""
     import shutil
 
     tmp_dir = out_dir.with_name(out_dir.name + ".tmp")
     if tmp_dir.exists():
         shutil.rmtree(tmp_dir)
     model.eval()
-    model.half().save_pretrained(tmp_dir, safe_serialization=True)
+    if compact is None:
+        model.half().save_pretrained(tmp_dir, safe_serialization=True)
+    else:
+        model.save_pretrained(tmp_dir, safe_serialization=True)
+        (tmp_dir / "README.md").unlink(missing_ok=True)  # peft's empty model-card template
+        (tmp_dir / READER_META).write_text(json.dumps(compact, indent=2) + "\n")
     tokenizer.save_pretrained(tmp_dir)
     (tmp_dir / "training.json").write_text(json.dumps(meta, indent=2))
     if out_dir.exists():
@@ -242,12 +270,78 @@ def _embedder(threads: int) -> Embed:
     return lambda texts: embedder.embed(texts, progress=False)
 
 
+def base_encoder(cfg: TrainConfig) -> tuple[Path, str]:
+    """(folder, name) of the encoder training builds on: `cfg.base`, or the base of a compact `init_from`."""
+    from index.encoders import encoder_folder
+
+    meta = reader_meta(Path(cfg.init_from)) if cfg.init_from else {}
+    name = str(meta.get("base") or cfg.base)
+    return encoder_folder(name, progress=log.info), name
+
+
+def linear_targets(model) -> list[str]:
+    """The names (last part) of the encoder's linear layers, which LoRA adapts (not the span head)."""
+    import torch
+
+    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    return sorted(names - {"qa_outputs"})
+
+
+def freeze_lower(model, layers: int) -> None:
+    """Keep the embeddings, any bias shared by all layers, and the `layers` lowest encoder layers as they are."""
+    lower = tuple(f"layer.{i}." for i in range(layers))
+    for n, p in model.named_parameters():
+        if "embeddings" in n or "relative_attention_bias" in n or any(x in n for x in lower):
+            p.requires_grad_(False)
+
+
+def build_model(cfg: TrainConfig, base: Path):
+    """(model, whether it reads token types): full weights from `init_from` or the base, or the base with a
+    LoRA adapter (new, or a compact `init_from`'s to go on with), the lowest `freeze_layers` layers frozen."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+    from transformers.utils import logging as tlog
+
+    from index.onnx_models import takes_token_types
+
+    init = Path(cfg.init_from) if cfg.init_from else None
+    compact_init = init is not None and is_compact(init)
+    if compact_init and not cfg.lora_r:
+        raise ValueError(f"{init} holds a LoRA adapter: go on training it with --lora-r")
+    verbosity = tlog.get_verbosity()
+    tlog.set_verbosity_error()  # a new span head on the base encoder is expected
+    try:
+        model = AutoModelForQuestionAnswering.from_pretrained(
+            base if init is None or compact_init else init, dtype=torch.float32
+        )
+    finally:
+        tlog.set_verbosity(verbosity)
+    types = takes_token_types(model)
+    if not cfg.lora_r:
+        if cfg.freeze_layers:
+            freeze_lower(model, cfg.freeze_layers)
+        return model, types
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if compact_init:
+        return PeftModel.from_pretrained(model, str(init), is_trainable=True), types
+    n_layers = int(model.config.num_hidden_layers)
+    conf = LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=int(cfg.lora_alpha or 2 * cfg.lora_r),
+        lora_dropout=cfg.lora_dropout,
+        target_modules=linear_targets(model),
+        modules_to_save=["qa_outputs"],
+        layers_to_transform=list(range(cfg.freeze_layers, n_layers)) if cfg.freeze_layers else None,
+        layers_pattern="layer" if cfg.freeze_layers else None,
+    )
+    return get_peft_model(model, conf), types
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run (or resume) training and write the fp16 reader to `cfg.output`; returns that folder."""
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    from index.embedder import encoder_path
+    from transformers import AutoTokenizer
 
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -256,7 +350,7 @@ def train(cfg: TrainConfig) -> Path:
         torch.set_num_threads(cfg.threads)
     workdir = Path(cfg.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    base = encoder_path()
+    base, base_name = base_encoder(cfg)
     tokenizer = AutoTokenizer.from_pretrained(base)
 
     examples, source_stats = build_mixture(
@@ -282,14 +376,16 @@ def train(cfg: TrainConfig) -> Path:
         sum(lengths) / len(lengths), len(batches), time.time() - t0,
     )  # fmt: skip
 
-    model = AutoModelForQuestionAnswering.from_pretrained(cfg.init_from or base, dtype=torch.float32)
+    model, takes_types = build_model(cfg, base)
+    pad_id = int(tokenizer.pad_token_id or 0)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    log.info("%s: training %d of %d weights", base_name, sum(p.numel() for _, p in trainable),
+             sum(p.numel() for p in model.parameters()))  # fmt: skip
     no_decay = ("bias", "LayerNorm.weight")
     params = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-         "weight_decay": 0.0},
-    ]  # fmt: skip
+        {"params": [p for n, p in trainable if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
     optim = torch.optim.AdamW(params, lr=cfg.lr)
     ckpt = workdir / "checkpoint.pt"
     step, elapsed_before = _resume(ckpt, cfg, model, optim)
@@ -317,12 +413,13 @@ def train(cfg: TrainConfig) -> Path:
             break
         for g in optim.param_groups:
             g["lr"] = cfg.lr * lr_factor(progress, cfg.warmup)
-        ids, types, mask, s, e, sep = collate(feats, batches[step])
+        ids, types, mask, s, e, sep = collate(feats, batches[step], pad_id)
+        inputs = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": types} if takes_types else {})}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+            out = model(**inputs)
         loss = span_loss(out.start_logits, out.end_logits, types, mask, s, e, sep)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
         optim.step()
         optim.zero_grad(set_to_none=True)
         step += 1
@@ -337,7 +434,7 @@ def train(cfg: TrainConfig) -> Path:
             )  # fmt: skip
         if time.time() - last_ckpt > cfg.checkpoint_every_min * 60:
             _atomic_torch_save(
-                {"model": model.state_dict(), "optim": optim.state_dict(), "step": step,
+                {"model": trainable_state(model), "optim": optim.state_dict(), "step": step,
                  "elapsed": elapsed(), "config": asdict(cfg)},
                 ckpt,
             )  # fmt: skip
@@ -357,7 +454,8 @@ def train(cfg: TrainConfig) -> Path:
         "training_minutes": round(elapsed() / 60, 1),
         "previous": _previous_training(cfg.init_from),
     }
-    out_dir = _write_model(model, tokenizer, meta, Path(cfg.output))
+    compact = {"form": "lora", "base": base_name, "rank": cfg.lora_r} if cfg.lora_r else None
+    out_dir = _write_model(model, tokenizer, meta, Path(cfg.output), compact)
     log.info("reader written to %s after %.1f min", out_dir, elapsed() / 60)
     return out_dir
 
