@@ -289,6 +289,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_cli(args)
 
 
+READER_HELP = "the reader: span (trained), sentence (baseline) or auto (default: $QA_READER)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand but `train-reader`, whose options belong to the trainer."""
     p = _Parser(prog="qa", description="Question answering over news articles.")
@@ -304,34 +307,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("delete", help="remove documents (by id or external id) from the index")
-    s.add_argument("ids", nargs="+", metavar="ID")
+    s.add_argument("ids", nargs="+", metavar="ID", help="document ids or external ids")
     _index_arg(s)
     s.set_defaults(func=cmd_delete)
 
     s = sub.add_parser("ask", help="answer a question")
-    s.add_argument("question")
+    s.add_argument("question", help="the question, in quotes")
     s.add_argument("--top-k", type=int, default=5, help="passages to read and answers to show (1-50)")
     s.add_argument("--json", action="store_true", help="print the HTTP /ask JSON")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
+    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
     _index_arg(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("search", help="retrieve passages only")
-    s.add_argument("query")
-    s.add_argument("-k", type=int, default=5)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("query", help="the search query, in quotes")
+    s.add_argument("-k", type=int, default=5, help="passages to return (1-50)")
+    s.add_argument("--json", action="store_true", help="print the HTTP /search JSON")
     _index_arg(s)
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("info", help="what the index holds")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="print it as JSON")
     _index_arg(s)
     s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("serve", help="run the HTTP service")
     s.add_argument("--host", default=None, help="bind address (default: $QA_HOST or 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: $QA_PORT or 8000)")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
+    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
     s.add_argument("--workers", type=int, default=0, help="worker processes (default: $QA_WORKERS or 1)")
     s.add_argument("--quiet", action="store_true", help="no access log")
     _index_arg(s)
@@ -350,8 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=0, help="evaluate the first N questions only")
     s.add_argument("--sample", type=int, default=0, help="evaluate a seeded random sample of N questions")
     s.add_argument("--output", help="write the figures as JSON to this file")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="")
-    s.add_argument("--top-k", type=int, default=5)
+    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
+    s.add_argument("--top-k", type=int, default=5, help="open mode: passages retrieved per question")
     s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
 

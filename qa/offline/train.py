@@ -43,29 +43,29 @@ class TrainConfig:
     base: str = "minilm"  # the pre-trained encoder: minilm, mpnet (fetched on first use) or a model folder
     lora_r: int = 0  # 0: fine-tune every weight; N: a LoRA adapter of rank N on every linear layer (compact form)
     lora_alpha: int = 0  # LoRA scale numerator (0: 2 x rank)
-    lora_dropout: float = 0.05
+    lora_dropout: float = 0.05  # dropout on the adapter's input
     freeze_layers: int = 0  # the embeddings and this many lowest encoder layers stay as they are
-    output: str = "qa/models/reader"
-    workdir: str = "runs/reader"
-    max_length: int = 256
-    stride: int = 128
-    batch_size: int = 16
-    lr: float = 1e-4
-    warmup: float = 0.05
-    weight_decay: float = 0.01
-    epochs: float = 1.0
+    output: str = "qa/models/reader"  # where the trained reader is written (whole, in one step)
+    workdir: str = "runs/reader"  # checkpoints: a rerun with the same settings resumes from here
+    max_length: int = 256  # word pieces per window
+    stride: int = 128  # word pieces two windows of one text share
+    batch_size: int = 16  # windows per step
+    lr: float = 1e-4  # peak learning rate
+    warmup: float = 0.05  # share of the run spent warming the learning rate up (then linear decay)
+    weight_decay: float = 0.01  # AdamW weight decay (not on biases and LayerNorm)
+    epochs: float = 1.0  # passes over the mixture (fractions take a seeded share)
     max_questions: int = 0  # 0: all
-    neg_cut_sentence: float = 0.2
-    neg_same_article: float = 0.08
-    neg_other_article: float = 0.04
+    neg_cut_sentence: float = 0.2  # share of questions also given their paragraph without the answer's sentence
+    neg_same_article: float = 0.08  # share also given another paragraph of their article
+    neg_other_article: float = 0.04  # share also given a paragraph of another article
     neg_retrieved: float = 0.0  # share of questions also paired with a nearest paragraph lacking the answer
     neg_perturbed: float = 0.0  # share of questions also changed in one thing, with their own paragraph
     time_budget_min: float = 0.0  # 0: no time cap
-    seed: int = 13
+    seed: int = 13  # the mixture's draw and the batch order
     threads: int = 0  # 0: torch default
-    bf16: bool = True
-    checkpoint_every_min: float = 8.0
-    strip_question_mark: float = 0.15
+    bf16: bool = True  # bf16 autocast (fast on CPUs with native bf16)
+    checkpoint_every_min: float = 8.0  # minutes between checkpoints
+    strip_question_mark: float = 0.15  # share of questions trained without their "?" (search-style queries)
     start_step: int = 0  # begin at this batch of the seeded order: a later chunk goes on where one stopped
 
 
@@ -460,19 +460,38 @@ def train(cfg: TrainConfig) -> Path:
     return out_dir
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`qa train-reader [--OPTION VALUE ...]`: every `TrainConfig` field is an option."""
+def _field_notes() -> dict[str, str]:
+    """Each `TrainConfig` field's comment in its source: the help text of its flag."""
+    import inspect
+    import re
+
+    notes = {}
+    for line in inspect.getsource(TrainConfig).splitlines():
+        m = re.match(r"\s+(\w+): [^=]+=[^#]*#\s*(.+)", line)
+        if m:
+            notes[m.group(1)] = m.group(2).strip()
+    return notes
+
+
+def build_parser():
+    """`qa train-reader`'s parser: every `TrainConfig` field is an option, its comment the help."""
     import argparse
 
     p = argparse.ArgumentParser(prog="qa train-reader", description=__doc__)
+    notes = _field_notes()
     for f, v in asdict(TrainConfig()).items():
         flag = "--" + f.replace("_", "-")
         if isinstance(v, bool):
-            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=v)
+            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=v, help=notes.get(f))
         else:
-            p.add_argument(flag, type=type(v), default=v)
+            p.add_argument(flag, type=type(v), default=v, help=notes.get(f))
     p.add_argument("--no-calibrate", action="store_true", help="skip calibration on the held-out articles")
-    args = vars(p.parse_args(argv))
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`qa train-reader [--OPTION VALUE ...]`: every `TrainConfig` field is an option."""
+    args = vars(build_parser().parse_args(argv))
     calibrate_after = not args.pop("no_calibrate")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = TrainConfig(**args)
