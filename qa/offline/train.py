@@ -45,6 +45,7 @@ class TrainConfig:
     lora_alpha: int = 0  # LoRA scale numerator (0: 2 x rank)
     lora_dropout: float = 0.05  # dropout on the adapter's input
     freeze_layers: int = 0  # the embeddings and this many lowest encoder layers stay as they are
+    freeze_embeddings: bool = False  # the word and position embeddings stay the base's (as the compact form keeps)
     output: str = "qa/models/reader"  # where the trained reader is written (whole, in one step)
     workdir: str = "runs/reader"  # checkpoints: a rerun with the same settings resumes from here
     max_length: int = 256  # word pieces per window
@@ -320,6 +321,10 @@ def build_model(cfg: TrainConfig, base: Path):
     if not cfg.lora_r:
         if cfg.freeze_layers:
             freeze_lower(model, cfg.freeze_layers)
+        if cfg.freeze_embeddings:
+            for n, p in model.named_parameters():
+                if ".embeddings." in n:
+                    p.requires_grad_(False)
         return model, types
     from peft import LoraConfig, PeftModel, get_peft_model
 
