@@ -61,7 +61,7 @@ def compact(full_dir: Path, base_name: str, out: Path, rank: int) -> Path:
                 p.copy_(tuned_params[key])
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
+    model.save_pretrained(str(tmp), safe_serialization=True)
     (tmp / "README.md").unlink(missing_ok=True)
     weights = tmp / "adapter_model.safetensors"
     save_file({k: v.half().contiguous() for k, v in load_file(str(weights)).items()}, str(weights))
