@@ -134,8 +134,9 @@ class WorkLimiter:
     def _start(self, client: str) -> None:
         self.active += 1
         self._turn += 1
+        self._served.pop(client, None)  # re-inserted: the dict's order is the order of service
         self._served[client] = self._turn
-        while len(self._served) > 4096:  # forget long-gone clients
+        while len(self._served) > 4096:  # forget the clients served longest ago
             self._served.pop(next(iter(self._served)))
 
     def _release(self, _: object = None) -> None:

@@ -230,6 +230,15 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(keyed_public: tuple[str
     assert last["client"] == "127.0.0.1"
 
 
+def test_the_openapi_document_states_the_refusals(keyed_public: tuple[str, Path]) -> None:
+    base, _ = keyed_public
+    paths = call("GET", base + "/openapi.json", headers=bearer(READ_1)).json()["paths"]
+    for path, method in (("/documents", "post"), ("/documents/{doc_id}", "delete")):
+        assert {"401", "403", "429"} <= set(paths[path][method]["responses"]), path
+    for path, method in (("/ask", "post"), ("/search", "get"), ("/documents", "get"), ("/v1/chat/completions", "post")):
+        assert {"401", "429"} <= set(paths[path][method]["responses"]), path
+
+
 def test_no_key_appears_in_any_log_line_or_response(keyed_public: tuple[str, Path]) -> None:
     base, tmp = keyed_public
     call("GET", base + "/documents", headers=bearer(READ_1))  # one more line, then read the logs
