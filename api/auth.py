@@ -5,8 +5,9 @@ a key or `sha256:<hex>` of one; only their SHA-256 digests are kept, and a prese
 with every digest in constant time. A key is known by its id (`key-` and the first 8 hex digits of its digest),
 never by itself: ids go to the access and audit logs, keys nowhere.
 
-Reads are open when no read key is configured; writes are open only when no write key is configured and the
-service is bound to loopback (`QA_HOST`): on a public bind they answer 403 with how to enable them. A key that
+Reads (GET, and the questions of `POST /ask` and `/v1/chat/completions`) are open when no read key is
+configured; every other POST, PUT, PATCH or DELETE is a write, open only when no write key is configured and the
+service is bound to loopback (`QA_HOST`): on a public bind it answers 403 with how to enable writes. A key that
 is not configured is 401 where a key is needed and ignored where none is. `/health`, the chat page and its
 static files need no key (they hold no data); CORS preflights carry no credentials and pass through.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +30,7 @@ Scope_ = Literal["read", "write"]
 PUBLIC_PATHS = frozenset({"/health", "/", "/widget.js", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READ_POSTS = frozenset({"/ask", "/v1/chat/completions"})  # questions, sent by POST: reads
 
 
 def bearer_token(header: str) -> str:
@@ -66,17 +68,19 @@ class Principal:
 class Keyring:
     """The configured keys' digests and scopes; `lookup` finds a presented key in constant time."""
 
-    def __init__(self, read_keys: Iterable[str] = (), write_keys: Iterable[str] = (), api_key: str = "") -> None:
+    def __init__(self, read_keys: Sequence[str] = (), write_keys: Sequence[str] = (), api_key: str = "") -> None:
         scopes: dict[bytes, set[str]] = {}
         for k in read_keys:
             scopes.setdefault(digest(k), set()).add("read")
         for k in [*write_keys, *([api_key] if api_key else [])]:
             scopes.setdefault(digest(k), set()).update(("read", "write"))
         self._keys = [(d, frozenset(s)) for d, s in scopes.items()]
+        self._required = {"read": bool(read_keys or api_key), "write": bool(write_keys or api_key)}
 
     def required(self, scope: Scope_) -> bool:
-        """Whether any configured key has this scope (then requests needing it must present one)."""
-        return any(scope in s for _, s in self._keys)
+        """Whether requests needing `scope` must present a key: reads when a read key (or `QA_API_KEY`) is
+        configured, writes when a write key (or `QA_API_KEY`) is. Write keys alone leave reads open."""
+        return self._required[scope]
 
     def lookup(self, token: str) -> tuple[str, frozenset[str]] | None:
         """The id and scopes of a presented key, or None; every digest is compared, whether or not one matched."""
@@ -121,10 +125,12 @@ def _is_ip(addr: str) -> bool:
 
 
 def needed_scope(method: str, path: str) -> Scope_ | None:
-    """The scope a request needs: None for the public paths, `write` for changes to documents, else `read`."""
+    """The scope a request needs: None for the public paths; `read` for GET and HEAD and for the questions sent
+    by POST (`READ_POSTS`); `write` for every other POST, PUT, PATCH and DELETE (so a new route that changes
+    something is guarded from the start)."""
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
-    if method in WRITE_METHODS and (path == "/documents" or path.startswith("/documents/")):
+    if method in WRITE_METHODS and not (method == "POST" and path in READ_POSTS):
         return "write"
     return "read"
 

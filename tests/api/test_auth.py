@@ -29,7 +29,9 @@ def test_key_helpers() -> None:
         assert ring.lookup(wrong) is None, wrong  # the digest itself is no key
     assert ring.required("read") and ring.required("write")
     only_writes = Keyring(write_keys=["w"])
-    assert only_writes.required("read") and only_writes.required("write")  # a write key may read
+    assert not only_writes.required("read") and only_writes.required("write")  # no read key: reads open
+    assert only_writes.lookup("w")[1] == {"read", "write"}  # and a write key may read where reads need a key
+    assert Keyring(api_key="k").required("read") and Keyring(api_key="k").required("write")
     assert not Keyring(read_keys=["r"]).required("write") and not Keyring().required("read")
 
 
@@ -39,6 +41,11 @@ def test_what_each_route_needs() -> None:
     assert needed_scope("GET", "/documents") == needed_scope("GET", "/documents/abc") == "read"
     assert needed_scope("POST", "/ask") == needed_scope("POST", "/v1/chat/completions") == "read"
     assert needed_scope("GET", "/health") is needed_scope("GET", "/static/chat.js") is None
+    # any other change is a write, whatever its path: a route added later is guarded from the start
+    assert (
+        needed_scope("POST", "/v1/files") == needed_scope("DELETE", "/ask") == needed_scope("POST", "/ask/") == "write"
+    )
+    assert needed_scope("HEAD", "/documents") == "read"
 
 
 def test_the_client_address_behind_trusted_proxies_only() -> None:

@@ -230,6 +230,21 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(keyed_public: tuple[str
     assert last["client"] == "127.0.0.1"
 
 
+def test_write_keys_alone_keep_reads_open_and_guard_writes(seed_index_dir: Path, tmp_path: Path) -> None:
+    env = {"QA_API_KEY": "", "QA_WRITE_KEYS": WRITE}
+    with run_server(copy_index(seed_index_dir, tmp_path), env=env, host="0.0.0.0") as base:
+        before = state(base, {})  # reads open, with no key or any
+        assert call("POST", f"{base}/ask", json={"question": Q}, headers=bearer(WRONG)).status_code == 200
+        [(doc_id, _)] = before
+        for method, url, body in write_attempts(base, doc_id):
+            for key in (None, WRONG, "sha256:" + sha(WRITE)):
+                r = call(method, url, json=body, headers=bearer(key))
+                assert r.status_code == 401, (method, url, key, r.text)
+        assert call("POST", f"{base}/v1/files", json={}, headers=bearer(WRONG)).status_code == 401  # no such route
+        assert state(base, {}) == before
+        assert call("POST", f"{base}/documents", json=STORY, headers=bearer(WRITE)).status_code == 201
+
+
 def test_the_openapi_document_states_the_refusals(keyed_public: tuple[str, Path]) -> None:
     base, _ = keyed_public
     paths = call("GET", base + "/openapi.json", headers=bearer(READ_1)).json()["paths"]
