@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response
 
-Scope_ = Literal["read", "write"]
+Access = Literal["read", "write"]  # what a key may do
 PUBLIC_PATHS = frozenset({"/health", "/", "/widget.js", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -77,7 +77,7 @@ class Keyring:
         self._keys = [(d, frozenset(s)) for d, s in scopes.items()]
         self._required = {"read": bool(read_keys or api_key), "write": bool(write_keys or api_key)}
 
-    def required(self, scope: Scope_) -> bool:
+    def required(self, scope: Access) -> bool:
         """Whether requests needing `scope` must present a key: reads when a read key (or `QA_API_KEY`) is
         configured, writes when a write key (or `QA_API_KEY`) is. Write keys alone leave reads open."""
         return self._required[scope]
@@ -124,7 +124,7 @@ def _is_ip(addr: str) -> bool:
     return True
 
 
-def needed_scope(method: str, path: str) -> Scope_ | None:
+def needed_scope(method: str, path: str) -> Access | None:
     """The scope a request needs: None for the public paths; `read` for GET and HEAD and for the questions sent
     by POST (`READ_POSTS`); `write` for every other POST, PUT, PATCH and DELETE (so a new route that changes
     something is guarded from the start)."""
@@ -158,7 +158,9 @@ class AccessControl:
         self.loopback_only = loopback_only
         self.trusted = [ipaddress.ip_network(n, strict=False) for n in trusted_proxies]
 
-    def _refusal(self, scope_needed: Scope_, token: str, found: tuple[str, frozenset[str]] | None, path: str):
+    def _refusal(
+        self, scope_needed: Access, token: str, found: tuple[str, frozenset[str]] | None, path: str
+    ) -> JSONResponse | None:
         """The response refusing this request, or None when it may go on."""
         if scope_needed == "write" and not self.keyring.required("write") and not self.loopback_only:
             return _error(path, 403, WRITES_OFF, "writes_disabled")
