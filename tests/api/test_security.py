@@ -112,6 +112,18 @@ def test_no_write_route_is_reachable_without_a_write_key_on_a_public_bind(open_p
             r = call(method, url, json=body, headers=headers)
             assert r.status_code == 403, (method, url, headers, r.status_code, r.text)
             assert "QA_WRITE_KEYS" in r.json()["detail"] and "public address" in r.json()["detail"]
+    # every operation the service documents that is not a question or a read: all refused
+    paths = call("GET", f"{base}/openapi.json").json()["paths"]
+    writes = [
+        (m.upper(), p)
+        for p, ops in paths.items()
+        for m in ops
+        if m != "get" and p not in ("/ask", "/v1/chat/completions")
+    ]
+    assert sorted(writes) == [("DELETE", "/documents/{doc_id}"), ("POST", "/documents")]
+    for method, path in writes:
+        r = call(method, base + path.replace("{doc_id}", doc_id), json=STORY)
+        assert r.status_code == 403, (method, path, r.text)
     assert state(base, {}) == before
     assert call("GET", f"{base}/documents/{doc_id}").status_code == 200
     r = call("POST", f"{base}/ask", json={"question": Q}, headers={"X-Forwarded-For": "198.51.100.1"})
