@@ -24,12 +24,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from api import openai_compat, web
-from api.auth import add_auth, bearer_token, key_matches
+from api.audit import AuditLog
+from api.auth import AccessControl, Keyring, principal_of
 from api.cors import add_cors
 from api.documents import add_document_routes
 from api.errors import document_errors, errors
 from api.limits import BodyLimit, Busy, WorkLimiter
-from api.observability import Metrics, add_observability
+from api.observability import AccessLog, Metrics, add_metrics_route
+from api.rate_limit import RateLimit
 from index.documents import DocumentError, DocumentTooLarge
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn
@@ -79,7 +81,7 @@ class AskRequest(BaseModel):
 
 
 class Health(BaseModel):
-    """Readiness: whether the index and models are loaded; the counts only for callers with the key."""
+    """Readiness: whether the index and models are loaded; the counts only for callers who may read."""
 
     status: Literal["ok", "loading"]
     ready: bool
@@ -109,7 +111,8 @@ def _validation_detail(err: RequestValidationError) -> str:
 
 
 def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the app; without a `pipeline`, one is opened from the settings at start-up."""
+    """Build the app; without a `pipeline`, one is opened from the settings at start-up. Whether writes need a
+    key is decided by `settings.host`, the bind address (`qa serve` passes it on as `QA_HOST`)."""
     settings = settings or Settings.from_env()
     state: dict[str, QAPipeline] = {}
     if pipeline is not None:
@@ -136,14 +139,21 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     app.state.metrics = Metrics()
     app.state.metrics.watch(app.state.limiter)
 
+    keyring = Keyring(settings.read_keys, settings.write_keys, settings.api_key)
+    app.state.auth_required = keyring.required("read")
+
     _add_error_handlers(app)
-    _add_routes(app, state, settings)
+    _add_routes(app, state, settings, keyring)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
-    add_observability(app, app.state.metrics)
+    add_metrics_route(app, app.state.metrics)
+    # outermost last: CORS > access log > access control > rate limit > body limit > routes
     app.add_middleware(BodyLimit, max_bytes=4 * settings.max_document_chars + (1 << 20))
-    add_auth(app, settings.api_key)
-    add_cors(app, settings.cors_origins)  # added last so it wraps the key check
+    app.add_middleware(RateLimit, limits=settings.rate_limit, refused=app.state.metrics.rate_limited)
+    app.add_middleware(AccessControl, keyring=keyring, loopback_only=settings.loopback_only,
+                       trusted_proxies=settings.trusted_proxies)  # fmt: skip
+    app.add_middleware(AccessLog, metrics=app.state.metrics)  # sees every refusal, and who was refused
+    add_cors(app, settings.cors_origins)  # added last so 401s, 403s and 429s carry CORS headers too
     _truthful_openapi(app)
     return app
 
@@ -210,7 +220,7 @@ def allowed_methods(app: FastAPI, scope: Mapping[str, Any]) -> list[str]:
     return sorted(methods)
 
 
-def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) -> None:
+def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, keyring: Keyring) -> None:
     """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
     limiter: WorkLimiter = app.state.limiter
     model_seconds = app.state.metrics.model_seconds
@@ -220,22 +230,20 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) 
             raise HTTPException(status_code=503, detail="the index and models are still loading")
         return state["pipe"]
 
-    async def work(route: str, fn: Callable[[], T]) -> T:
+    async def work(route: str, fn: Callable[[], T], client: str) -> T:
         t0 = time.perf_counter()
         try:
-            return await limiter.run(fn)
+            return await limiter.run(fn, client)
         finally:
             model_seconds.labels(route).observe(time.perf_counter() - t0)
 
     @app.get("/health", response_model=Health, response_model_exclude_none=True, responses=errors(503))
     def health(request: Request) -> Health | JSONResponse:
-        """Readiness: 200 once the index and models are loaded (503 before); counts only with the key."""
+        """Readiness: 200 once the index and models are loaded (503 before); counts only for callers who may read."""
         if "pipe" not in state:
             body = Health(status="loading", ready=False).model_dump(exclude_none=True)
             return JSONResponse(status_code=503, content=body)
-        if settings.api_key and not key_matches(
-            bearer_token(request.headers.get("authorization", "")), settings.api_key
-        ):
+        if keyring.required("read") and "read" not in principal_of(request.scope).scopes:
             return Health(status="ok", ready=True)
         stats = state["pipe"].stats()
         backends = state["pipe"].backends()
@@ -249,18 +257,20 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings) 
         )
 
     @app.post("/ask", response_model=AskResponse, responses=errors(422, 503))
-    async def ask(req: AskRequest) -> AskResponse:
+    async def ask(req: AskRequest, request: Request) -> AskResponse:
         """Answer a question: extractive answers with document offsets, and the passages read."""
         p = pipe()
-        return await work("/ask", lambda: p.ask(req.question, top_k=req.top_k, history=req.history))
+        who = principal_of(request.scope).identity
+        return await work("/ask", lambda: p.ask(req.question, top_k=req.top_k, history=req.history), who)
 
     @app.get("/search", response_model=list[PassageHit], responses=errors(422, 503))
     async def search(
+        request: Request,
         q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="query text"),
         k: int = Query(5, ge=1, le=MAX_TOP_K),
     ) -> list[PassageHit]:
         """Retrieve passages only (no reading)."""
         p = pipe()
-        return await work("/search", lambda: p.search(q, top_k=k))
+        return await work("/search", lambda: p.search(q, top_k=k), principal_of(request.scope).identity)
 
-    add_document_routes(app, pipe, settings.max_document_chars, work)
+    add_document_routes(app, pipe, settings.max_document_chars, work, AuditLog(settings.audit_log))

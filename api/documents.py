@@ -1,4 +1,5 @@
-"""The document routes: list, read, add and delete indexed articles (writes need the API key when one is set).
+"""The document routes: list, read, add and delete indexed articles (writes need a write key, see `auth`; each
+is recorded in the audit log, and an added document's metadata keeps when and by which key it came).
 
 A document added or deleted here is answered from (or no longer) on the very next request, by this process
 and by every other process serving the same index.
@@ -10,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.audit import PROVENANCE, AuditLog, provenance, utc_now
+from api.auth import Principal, principal_of
 from api.errors import errors
 from index.datelines import split_dateline
 from index.documents import Document, DocumentError, check_size
@@ -50,7 +53,9 @@ class DocumentIn(BaseModel):
     url: str = ""
     date: str = Field(default="", description="published date, as given")
     external_id: str = Field(default="", max_length=512, description="the publisher's own id for this article")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description=f"anything but the key `{PROVENANCE}`, where the service records provenance"
+    )
 
 
 class DocumentBatch(BaseModel):
@@ -81,10 +86,13 @@ def add_document_routes(
     app: FastAPI,
     pipe: Callable[[], QAPipeline],
     max_chars: int,
-    work: Callable[[str, Callable[[], Any]], Awaitable[Any]],
+    work: Callable[[str, Callable[[], Any], str], Awaitable[Any]],
+    audit: AuditLog,
 ) -> None:
     """`GET /documents`, `GET /documents/{doc_id}`, `POST /documents`, `DELETE /documents/{doc_id}`; adds and
-    deletes run as model work (`work`: the work limiter), since an add embeds its passages."""
+    deletes run as model work (`work(route, fn, client)`: the work limiter), since an add embeds its passages,
+    and are recorded in `audit`."""
+    writes = errors(401, 403)
 
     @app.get("/documents", response_model=list[DocumentSummary], responses=errors(422))
     def documents(
@@ -107,38 +115,45 @@ def add_document_routes(
         "/documents",
         response_model=AddResponse,
         status_code=201,
-        responses={200: {"description": "indexed already (no change)", "model": AddResponse}, **errors(422)},
+        responses={200: {"description": "indexed already (no change)", "model": AddResponse}, **errors(422), **writes},
     )
-    async def add_documents(body: DocumentIn | DocumentBatch, response: Response) -> AddResponse:
+    async def add_documents(body: DocumentIn | DocumentBatch, request: Request, response: Response) -> AddResponse:
         """Index one document or a batch; they are answerable from the very next request (201 when anything
         was added; 200 when all were indexed already: re-posting the same content is a no-op)."""
         items = body.documents if isinstance(body, DocumentBatch) else [body]
         p = pipe()
-        docs = [_to_document(d, f"documents[{i}]" if isinstance(body, DocumentBatch) else "document", max_chars)
-                for i, d in enumerate(items)]  # fmt: skip
-        result = await work("/documents", lambda: p.add(docs))
+        who, when = principal_of(request.scope), utc_now()
+        docs = [_to_document(d, f"documents[{i}]" if isinstance(body, DocumentBatch) else "document", max_chars,
+                             provenance(who, when)) for i, d in enumerate(items)]  # fmt: skip
+        result = await work("/documents", lambda: p.add(docs), who.identity)
+        if result.added or result.replaced:
+            audit.record("add", who, result.added, "/documents", when, replaced=result.replaced)
         response.status_code = 201 if result.added else 200
         return AddResponse(**asdict(result), documents=p.stats().documents)
 
-    @app.delete("/documents/{doc_id}", response_model=DeleteResponse, responses=errors(404))
-    async def delete_document(doc_id: str) -> DeleteResponse:
+    @app.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={**errors(404), **writes})
+    async def delete_document(doc_id: str, request: Request) -> DeleteResponse:
         """Remove a document (by id or external id) and its passages; 404 when there is none."""
         p = pipe()
-        deleted = await work("/documents/{doc_id}", lambda: p.delete([doc_id]))
+        who: Principal = principal_of(request.scope)
+        deleted = await work("/documents/{doc_id}", lambda: p.delete([doc_id]), who.identity)
         if not deleted:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
+        audit.record("delete", who, deleted, "/documents/{doc_id}")
         return DeleteResponse(deleted=deleted, documents=p.stats().documents)
 
 
-def _to_document(d: DocumentIn, where: str, max_chars: int) -> Document:
-    """A posted document as the index keeps it (the dateline cut from its text, as for files); an error
-    naming `where` when it is empty or too large."""
+def _to_document(d: DocumentIn, where: str, max_chars: int, origin: dict[str, Any]) -> Document:
+    """A posted document as the index keeps it (the dateline cut from its text, as for files; `origin` in its
+    metadata); an error naming `where` when it is empty, too large, or sets the metadata key of `origin`."""
     text = d.text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise DocumentError(f"{where}: text is empty")
+    if PROVENANCE in d.metadata:
+        raise DocumentError(f"{where}: metadata.{PROVENANCE} is set by the service (when and by which key)")
     check_size(Document(text=text, source=where), max_chars)
     dateline, body = split_dateline(text)
     return Document(
         text=body or text, title=d.title.strip(), url=d.url, date=d.date, source="api", dateline=dateline,
-        external_id=d.external_id.strip(), meta=d.metadata,
+        external_id=d.external_id.strip(), meta={**d.metadata, PROVENANCE: origin},
     )  # fmt: skip

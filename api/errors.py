@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from starlette.responses import JSONResponse
 
 WHAT = {
     400: "malformed request",
-    401: "missing or wrong API key (when one is configured)",
+    401: "missing or wrong API key (when one is needed)",
+    403: "a read key on a write, or writes turned off (a public bind with no write key configured)",
     404: "no such document or file",
     413: "document or request body too large",
     422: "invalid request: the detail says which field and why",
+    429: "rate limit exceeded (see the Retry-After header)",
     500: "internal error (logged)",
     503: "busy (see the Retry-After header) or still loading",
 }
@@ -27,13 +30,29 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+def error_response(
+    path: str,
+    status: int,
+    message: str,
+    code: str,
+    type_: str = "invalid_request_error",
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error answered before the routes (by middleware): `{"detail": ...}`, or OpenAI's shape under `/v1/`."""
+    if path.startswith("/v1/"):
+        body: dict[str, Any] = {"error": {"message": message, "type": type_, "param": None, "code": code}}
+    else:
+        body = {"detail": message}
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entries of a route for these status codes, each with `ErrorBody`."""
     return {code: {"description": WHAT[code], "model": ErrorBody} for code in codes}
 
 
 def document_errors(
-    schema: dict[str, Any], on_every_route: tuple[int, ...] = (400, 401, 413, 500, 503)
+    schema: dict[str, Any], on_every_route: tuple[int, ...] = (400, 401, 413, 429, 500, 503)
 ) -> dict[str, Any]:
     """Make the OpenAPI document say what the service does: FastAPI's default 422 (a list of validation errors)
     becomes `ErrorBody`, and statuses any route may answer (from middleware) are listed on every operation."""

@@ -1,7 +1,8 @@
 """Operations: Prometheus metrics at `GET /metrics` and one structured (JSON) access-log line per request.
 
 Metrics: requests by route template, method and status; request latency histograms by route; model work in
-flight and queued (gauges); model-work time by route; requests refused by the work limiter, by reason. Each
+flight and queued (gauges); model-work time by route; requests refused by the work limiter, by reason; requests
+refused by the rate limit, by what the client was known by. Each
 app has its own registry (several apps in one test process do not collide); with `qa serve --workers N` each
 worker reports its own figures (scrape them through the load balancer, or run one worker per container).
 """
@@ -17,6 +18,8 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import principal_of
 
 if TYPE_CHECKING:
     from api.limits import WorkLimiter
@@ -42,6 +45,10 @@ class Metrics:
         self.refused = Counter("articleqa_refused_total", "requests refused with 503", ["reason"], registry=r)
         self.in_flight = Gauge("articleqa_model_work_in_flight", "requests doing model work now", registry=r)
         self.queued = Gauge("articleqa_queue_depth", "requests waiting for a model-work slot", registry=r)
+        self.rate_limited = Counter(
+            "articleqa_rate_limited_total", "requests refused with 429, by key or address",
+            ["by"], registry=r,
+        )  # fmt: skip
 
     def watch(self, limiter: WorkLimiter) -> None:
         """Report the limiter's in-flight and queued counts whenever metrics are scraped."""
@@ -60,7 +67,8 @@ def _route(scope: Scope) -> str:
 
 class AccessLog:
     """Pure ASGI middleware: times every request, counts it, and logs one JSON line (method, route, path,
-    status, milliseconds, client) on the `articleqa.access` logger. Streams are timed to their last byte."""
+    status, milliseconds, client, key id: never a key) on the `articleqa.access` logger. Streams are timed to
+    their last byte."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -87,6 +95,7 @@ class AccessLog:
             route = _route(scope)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route, scope["method"]).observe(seconds)
+            who = principal_of(scope)
             client = scope.get("client")
             ACCESS_LOG.info(
                 json.dumps(
@@ -97,18 +106,17 @@ class AccessLog:
                         "path": scope.get("path", ""),
                         "status": status,
                         "ms": round(1000 * seconds, 1),
-                        "client": client[0] if client else None,
+                        "client": who.client if who.client != "unknown" else (client[0] if client else None),
+                        "key": who.key_id,
                     }
                 )
             )
 
 
-def add_observability(app: FastAPI, metrics: Metrics) -> None:
-    """`GET /metrics` and the access log on `app`."""
+def add_metrics_route(app: FastAPI, metrics: Metrics) -> None:
+    """`GET /metrics` on `app` (the access log, `AccessLog`, is added with the other middleware)."""
 
     @app.get("/metrics", include_in_schema=True, response_class=Response, tags=["operations"])
     def metrics_route() -> Response:
         """Prometheus metrics (text format)."""
         return metrics.render()
-
-    app.add_middleware(AccessLog, metrics=metrics)

@@ -17,13 +17,14 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
+from api.auth import principal_of
 from api.chat_render import render_answer
 from api.chat_tasks import bookkeeping_reply, unwrap_question
 from api.limits import Busy, WorkLimiter
@@ -99,6 +100,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for status, what in (
         (400, "invalid request or rejected question"),
         (401, "missing or wrong API key"),
+        (429, "rate limit exceeded (see Retry-After)"),
         (404, "unknown model"),
         (413, "request body too large"),
         (500, "internal error"),
@@ -227,13 +229,13 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {k: v for k, v in _ERRORS.items() if k in codes}
 
 
-@router.get("/models", responses=_errors(401, 500))
+@router.get("/models", responses=_errors(401, 429, 500))
 def list_models() -> dict[str, Any]:
     """The one model this service offers."""
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": MODEL_ID}]}
 
 
-@router.get("/models/{model_id}", response_model=None, responses=_errors(401, 404, 500))
+@router.get("/models/{model_id}", response_model=None, responses=_errors(401, 404, 429, 500))
 def get_model(model_id: str = Path(examples=[MODEL_ID])) -> dict[str, Any] | JSONResponse:
     """The one model by its id; an OpenAI-style 404 for any other id."""
     if model_id != MODEL_ID:
@@ -380,12 +382,13 @@ async def _answer(
     include_usage = bool(req.stream_options and req.stream_options.include_usage)
     limiter: WorkLimiter = request.app.state.limiter
     memory: AnswerMemory = request.app.state.answer_memory
+    client = principal_of(request.scope).identity
     if req.stream:
         if limiter.full():
             return _overloaded(request, Busy("the service is busy; retry shortly", limiter.retry_after(), "queue_full"))
-        return _sse(_stream_answer(comp, limiter, answer, memory, include_usage))
+        return _sse(_stream_answer(comp, lambda: limiter.run(answer, client), memory, include_usage))
     try:
-        resp = await limiter.run(answer)
+        resp = await limiter.run(answer, client)
         content = render_answer(resp)
     except QueryError as err:
         return openai_error(400, f"the question was rejected: {err}", param=f"messages[{last}].content")
@@ -407,15 +410,15 @@ def _overloaded(request: Request, busy: Busy) -> JSONResponse:
 
 async def _stream_answer(
     comp: _Completion,
-    limiter: WorkLimiter,
-    answer: Callable[[], AskResponse],
+    answer: Callable[[], Awaitable[AskResponse]],
     memory: AnswerMemory,
     include_usage: bool,
 ) -> AsyncIterator[str]:
-    """The role chunk at once, then the answer's stream (or an error event) when the answer is ready."""
+    """The role chunk at once, then the answer's stream (or an error event) when the answer (`answer()`: the
+    question under the work limiter) is ready."""
     yield comp.chunk({"role": "assistant", "content": ""})
     try:
-        resp = await limiter.run(answer)
+        resp = await answer()
         content = render_answer(resp)
     except Exception as err:  # Busy, a rejected question or a failure: in-band, as OpenAI does
         if not isinstance(err, QueryError | Busy):

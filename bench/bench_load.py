@@ -63,7 +63,7 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def start_server(index: Path, port: int, workers: int, extra: dict[str, str] | None = None) -> subprocess.Popen:
-    env = {**os.environ, "QA_INDEX_DIR": str(index), "QA_API_KEY": "", **(extra or {})}
+    env = {**os.environ, "QA_INDEX_DIR": str(index), "QA_API_KEY": "", "QA_RATE_LIMIT": "off", **(extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--quiet", "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

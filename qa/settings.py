@@ -1,5 +1,9 @@
 """Every setting of the service, read once from the environment at the edge (`Settings.from_env()`).
 
+Writes (add, replace, delete over HTTP) need a write key; with none configured they are open when `QA_HOST`
+is loopback (`127.0.0.0/8`, `::1`, `localhost`) and answer 403 on any other bind (`0.0.0.0`, `::`, ...). Set
+`QA_HOST` to the bind address when running the app under a server other than `qa serve`.
+
 | variable | default | meaning |
 |---|---|---|
 | `QA_INDEX_DIR` | `./.qa-index` | index directory (the embedded SQLite store) |
@@ -14,18 +18,25 @@
 | `QA_ONNX_CACHE` | `~/.cache/articleqa/onnx` | int8 ONNX exports, built on first use (a folder per weights hash) |
 | `QA_MODELS_CACHE` | `~/.cache/articleqa/models` | encoders fetched on first use; compact readers merged |
 | `QA_ONNX_THREADS` | `0`: all cores | ONNX Runtime intra-op threads |
-| `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | `qa serve` bind address |
+| `QA_HOST`, `QA_PORT` | `127.0.0.1`, `8000` | bind address; `qa serve` sets `QA_HOST` for the app (writes, below) |
 | `QA_WORKERS` | `1` | `qa serve` worker processes (each loads the models; the store is shared) |
 | `QA_MAX_CONCURRENT` | `1` | questions doing model work at once, per worker (each uses every core) |
 | `QA_MAX_QUEUE` | `4` | questions waiting for a slot, per worker; beyond, `503` with `Retry-After` |
 | `QA_REQUEST_TIMEOUT` | `30` | seconds a question may wait and work before it is answered `503` |
-| `QA_API_KEY` | unset (open) | `Authorization: Bearer KEY` required on every endpoint but `/health` |
+| `QA_API_KEY` | unset | one key with both scopes, as if in `QA_READ_KEYS` and `QA_WRITE_KEYS` |
+| `QA_READ_KEYS` | unset: reads open | comma-separated keys (or `sha256:<64 hex>` of each) to ask, search, chat, read |
+| `QA_WRITE_KEYS` | unset | keys (same forms) that may also add, replace, delete; unset: writes open on loopback only |
+| `QA_RATE_LIMIT` | `3/second;60/minute` | per client (key, else address) on read routes, `limits` notation; `off` |
+| `QA_TRUSTED_PROXIES` | unset | proxy addresses or networks whose `X-Forwarded-For` names the client |
+| `QA_AUDIT_LOG` | unset: stderr | file the audit log of writes is appended to (a JSON line per add, delete) |
 | `QA_CORS_ORIGINS` | unset | comma-separated browser origins allowed to call the API |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +49,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = Path(".qa-index")
 DEFAULT_SEEDS_DIR = PROJECT_ROOT / "seeds"
 DEFAULT_READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+DEFAULT_RATE_LIMIT = "3/second;60/minute"
+_HASHED_KEY = re.compile(r"sha256:[0-9a-fA-F]{64}")
 
 
 def _flag(value: str | None) -> bool | None:
@@ -55,6 +68,53 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if n < 0:
         raise ValueError(f"{name} must not be negative (got {n})")
     return n
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (env.get(name) or "").split(",") if x.strip())
+
+
+def _keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated key list; an entry that starts `sha256:` must be a whole SHA-256 digest (64 hex)."""
+    keys = _list(env, name)
+    for i, k in enumerate(keys, 1):
+        if k.lower().startswith("sha256:") and not _HASHED_KEY.fullmatch(k):
+            raise ValueError(f"{name}: entry {i} starts with 'sha256:' but is not followed by 64 hex digits")
+    return keys
+
+
+def _rate_limit(env: Mapping[str, str]) -> str:
+    """`QA_RATE_LIMIT` checked against the `limits` notation ('' when off)."""
+    from limits import parse_many
+
+    value = (env.get("QA_RATE_LIMIT") or DEFAULT_RATE_LIMIT).strip()
+    if value.lower() in ("off", "none", "0"):
+        return ""
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"QA_RATE_LIMIT must read like '5/second' or '3/second;100/minute' (got {value!r})") from None
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    out = _list(env, name)
+    for x in out:
+        try:
+            ipaddress.ip_network(x, strict=False)
+        except ValueError:
+            raise ValueError(f"{name}: {x!r} is not an IP address or network") from None
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost`, `127.0.0.0/8` and `::1`; every other address (`0.0.0.0`, `::`, a name) is public."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -80,6 +140,11 @@ class Settings:
     max_queue: int = 4
     request_timeout: float = 30.0
     api_key: str = ""
+    read_keys: tuple[str, ...] = field(default_factory=tuple)
+    write_keys: tuple[str, ...] = field(default_factory=tuple)
+    rate_limit: str = DEFAULT_RATE_LIMIT
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    audit_log: Path | None = None
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
@@ -107,6 +172,11 @@ class Settings:
             max_queue=_whole(env, "QA_MAX_QUEUE", 4),
             request_timeout=float(max(1, _whole(env, "QA_REQUEST_TIMEOUT", 30))),
             api_key=(env.get("QA_API_KEY") or "").strip(),
+            read_keys=_keys(env, "QA_READ_KEYS"),
+            write_keys=_keys(env, "QA_WRITE_KEYS"),
+            rate_limit=_rate_limit(env),
+            trusted_proxies=_networks(env, "QA_TRUSTED_PROXIES"),
+            audit_log=Path(env["QA_AUDIT_LOG"]).expanduser() if (env.get("QA_AUDIT_LOG") or "").strip() else None,
             cors_origins=tuple(
                 o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()
             ),
@@ -116,6 +186,11 @@ class Settings:
     def location(self) -> str | Path:
         """Where the index lives: `store` when set, else `index_dir`."""
         return self.store or self.index_dir
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the service is bound to loopback only (then writes need no key when none is configured)."""
+        return is_loopback(self.host)
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (`None` values are ignored, so unset CLI flags keep the default)."""

@@ -72,23 +72,35 @@ def stop_process(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def run_server(index_dir: Path, env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[str]:
-    """Start `qa serve` on 127.0.0.1 in a subprocess; yield its base URL; stop it afterwards."""
+def run_server(
+    index_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    host: str = "127.0.0.1",
+    log: Path | None = None,
+) -> Iterator[str]:
+    """Start `qa serve` in a subprocess bound to `host` (`0.0.0.0`: a public bind, still reached through
+    127.0.0.1); yield its base URL; stop it afterwards. With `log`, its stderr (access log included) goes there.
+    Every test client comes from 127.0.0.1, so the rate limit is off unless `env` sets one."""
     port = free_port()
-    full_env = {**os.environ, "QA_INDEX_DIR": str(index_dir), **(env or {})}
+    full_env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_RATE_LIMIT": "off", **(env or {})}
+    full_env.pop("QA_HOST", None)  # `qa serve --host` is what sets it
+    quiet = [] if log else ["--quiet"]
+    err = log.open("w") if log else None
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet"],
+        [sys.executable, "-m", "qa.cli", "serve", "--host", host, "--port", str(port), *quiet],
         cwd=ROOT,
         env=full_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=err or subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited early: {proc.stderr.read().decode()[-2000:]}")
+                said = log.read_text() if log else proc.stderr.read().decode()
+                raise RuntimeError(f"server exited early: {said[-2000:]}")
             try:
                 if httpx.get(base + "/health", timeout=2).status_code == 200:
                     break
@@ -100,6 +112,8 @@ def run_server(index_dir: Path, env: dict[str, str] | None = None, timeout: floa
         yield base
     finally:
         stop_process(proc)
+        if err:
+            err.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 /* articleqa chat: talks to POST {base}/v1/chat/completions with "stream": true and renders the answer.
  * Used by the chat page (index.html) and by the embeddable widget (widget.js).
  * ArticleQAChat.mount(element, { base, apiKey, heading, autofocus }) -> { ask(question), reset() }
+ * It only reads (asks questions): `apiKey`, when the service needs one, is a read key (QA_READ_KEYS), never a
+ * write key; with open reads it needs none.
  */
 (function () {
   "use strict";
@@ -87,7 +89,7 @@
 
     var keyBox = el("form", "aqa-keybox");
     keyBox.hidden = true;
-    var keyLabel = el("label", "aqa-keylabel", "This service needs an API key:");
+    var keyLabel = el("label", "aqa-keylabel", "This service needs an API key (a read key is enough):");
     keyLabel.htmlFor = id + "-key";
     var keyInput = el("input", "aqa-keyinput");
     keyInput.type = "password";
@@ -324,6 +326,12 @@
           keyBox.hidden = false;
           setStatus(apiKey ? "The API key was not accepted; enter the right one." : "This service needs an API key.", "error");
           keyInput.focus();
+          return;
+        }
+        if (res.status === 429) {
+          var wait = parseInt(res.headers.get("Retry-After") || "", 10);
+          fail(bot, "Too many questions from here just now. Please wait " + (wait > 0 ? wait + " seconds" : "a moment") + " and ask again.", "limited");
+          setStatus("Rate limited: try again shortly.", "error");
           return;
         }
         if (!res.ok) {

@@ -4,7 +4,9 @@
  *   data-title="Ask our archive"   panel heading and button label
  *   data-position="left"           button on the bottom left
  *   data-open="true"               start with the panel open
- *   data-api-key="..."             only for private pages: a key in a public page is not a secret
+ *   data-api-key="..."             a read key (QA_READ_KEYS), never a write key: a key in a public page is no
+ *                                  secret, so on a public site leave reads open (the service limits each
+ *                                  client's rate) or use a read key you can rotate
  */
 (function () {
   "use strict";

@@ -220,14 +220,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the HTTP service: uvicorn gets the app factory by its import string (qa/ never imports api/)."""
     import uvicorn
 
+    from qa.settings import is_loopback
+
     settings = _settings(args)
     host, port = args.host or settings.host, args.port or settings.port
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
-        print(
-            f"qa: warning: serving on {host} without QA_API_KEY: anyone who can reach it can use it",
-            file=sys.stderr,
-        )
-    # The factory reads its settings from the environment: pass the command line's on that way.
+    if not is_loopback(host):
+        if not (settings.write_keys or settings.api_key):
+            print(f"qa: warning: serving on {host} with no write key: adding and deleting documents over HTTP "
+                  "answers 403 (set QA_WRITE_KEYS to allow it)", file=sys.stderr)  # fmt: skip
+        if not (settings.read_keys or settings.api_key):
+            print(f"qa: warning: serving on {host} with open reads: anyone who can reach it can ask", file=sys.stderr)
+    # The factory reads its settings from the environment: pass the command line's on that way. `QA_HOST` is
+    # how the app knows its bind address (writes need no key only on loopback).
+    os.environ["QA_HOST"] = host
     os.environ["QA_INDEX_DIR"] = str(settings.index_dir)
     os.environ["QA_STORE"] = settings.store
     os.environ["QA_READER"] = settings.reader
@@ -236,12 +241,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "api.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning" if args.quiet else "info", access_log=False, log_config=_log_config(args.quiet),
+        proxy_headers=False,  # the app reads X-Forwarded-For itself, from QA_TRUSTED_PROXIES only
     )  # fmt: skip
     return 0
 
 
 def _log_config(quiet: bool) -> dict:
-    """uvicorn's logging, plus the service's JSON access log (one line per request on stderr, off with --quiet)."""
+    """uvicorn's logging, plus the service's JSON access log (one line per request on stderr, off with --quiet)
+    and the audit log of writes when `QA_AUDIT_LOG` does not name a file (on stderr, even with --quiet)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = json.loads(json.dumps(LOGGING_CONFIG))
@@ -252,6 +259,7 @@ def _log_config(quiet: bool) -> dict:
     config["loggers"]["articleqa.access"] = {
         "handlers": ["access_json"], "level": "WARNING" if quiet else "INFO", "propagate": False,
     }  # fmt: skip
+    config["loggers"]["articleqa.audit"] = {"handlers": ["access_json"], "level": "INFO", "propagate": False}
     return config
 
 

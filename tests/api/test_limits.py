@@ -77,3 +77,56 @@ def test_errors_of_the_work_reach_the_caller_and_free_the_slot() -> None:
 
     assert asyncio.run(go()) == "bad input"
     assert (limiter.active, limiter.waiting) == (0, 0)
+
+
+def test_one_greedy_client_cannot_shut_another_out() -> None:
+    """A client with the queue full of its requests is refused itself; the newcomer takes the place of its newest
+    waiter and gets the next free slot (the client served least recently goes first)."""
+    limiter = WorkLimiter(slots=1, queue=4, time_limit=30)
+    order: list[str] = []
+
+    def work(who: str):
+        def fn() -> str:
+            time.sleep(0.2)
+            order.append(who)
+            return who
+
+        return fn
+
+    async def one(who: str) -> object:
+        try:
+            return await limiter.run(work(who), client=who)
+        except Busy as busy:
+            return busy
+
+    async def scenario() -> tuple[list[object], object]:
+        greedy = [asyncio.ensure_future(one("greedy")) for _ in range(12)]
+        await asyncio.sleep(0.05)  # the greedy client holds the slot and the whole queue
+        assert limiter.full()
+        polite = await one("polite")
+        return list(await asyncio.gather(*greedy)), polite
+
+    greedy, polite = asyncio.run(scenario())
+    assert polite == "polite"
+    assert order.index("polite") == 1, order  # right after the greedy request that held the slot
+    refused = [r for r in greedy if isinstance(r, Busy)]
+    assert len(refused) == 8 and all(r.reason == "queue_full" for r in refused)  # 12 - 1 working - 3 queued
+    assert (limiter.active, limiter.waiting) == (0, 0)
+
+
+def test_a_waiter_that_gives_up_leaves_no_trace() -> None:
+    limiter = WorkLimiter(slots=1, queue=2, time_limit=30)
+
+    async def scenario() -> object:
+        first = asyncio.ensure_future(limiter.run(lambda: time.sleep(0.3), client="a"))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(limiter.run(lambda: "b", client="b"))
+        await asyncio.sleep(0.05)
+        second.cancel()  # a client that disconnects while it waits
+        await asyncio.sleep(0.01)
+        assert limiter.waiting == 0
+        await first
+        return await limiter.run(lambda: "c", client="c")
+
+    assert asyncio.run(scenario()) == "c"
+    assert (limiter.active, limiter.waiting) == (0, 0)

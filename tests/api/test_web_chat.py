@@ -140,3 +140,36 @@ def test_widget_on_another_site(browser, server_factory, tmp_path: Path) -> None
     finally:
         page.close()
         site.shutdown()
+
+
+@pytest.mark.slow
+def test_chat_page_with_a_read_key_on_a_public_bind(browser, seed_index_dir: Path) -> None:
+    """Reads need a key, writes another: the page asks for a key on 401, works with the read key, and says so
+    when the rate limit answers 429."""
+    from tests.conftest import run_server
+
+    env = {"QA_API_KEY": "", "QA_READ_KEYS": "page-read-key", "QA_WRITE_KEYS": "never-in-a-page",
+           "QA_RATE_LIMIT": "2/minute"}  # fmt: skip
+    page = browser.new_page(viewport={"width": 1100, "height": 1200})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        with run_server(seed_index_dir, env=env, host="0.0.0.0") as service:
+            page.goto(service + "/")
+            box = page.get_by_label("Your question")
+            box.fill(Q)
+            box.press("Enter")
+            key = page.get_by_label("This service needs an API key (a read key is enough):")
+            expect(key).to_be_visible()
+            key.fill("page-read-key")
+            key.press("Enter")  # the question waiting for the key is sent again, with it
+            page.locator(".aqa-bot").nth(0).and_(page.locator(".aqa-done")).wait_for(timeout=60_000)
+            assert page.locator(".aqa-bot").nth(0).locator(".aqa-name", has_text="Ireland").count() == 1
+            _ask(page, "And Sweden?", 1)
+            assert page.locator(".aqa-bot").nth(1).locator(".aqa-error").count() == 0
+            _ask(page, "Who said that?", 2)  # the third read in a minute
+            limited = page.locator(".aqa-bot").nth(2).locator(".aqa-error")
+            assert "Too many questions from here just now. Please wait" in limited.inner_text()
+    finally:
+        page.close()
+    assert errors == []

@@ -276,3 +276,16 @@ def test_index_from_another_model_or_format_is_refused(
         r = qa(*args, "--index", index, cwd=work)
         assert_one_line_error(r, fragment, "rebuild it with: qa index --rebuild")
     assert snapshot(index) == before, "a refused index is left exactly as it was"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"QA_WRITE_KEYS": "sha256:1234"}, "QA_WRITE_KEYS: entry 1 starts with 'sha256:' but is not followed by 64"),
+        ({"QA_RATE_LIMIT": "plenty"}, "QA_RATE_LIMIT must read like '5/second'"),
+        ({"QA_TRUSTED_PROXIES": "nginx"}, "QA_TRUSTED_PROXIES: 'nginx' is not an IP address or network"),
+    ],
+)
+def test_serve_refuses_bad_security_settings_in_one_line(tmp_path: Path, env: dict[str, str], fragment: str) -> None:
+    r = qa("serve", "--index", tmp_path / "index", "--port", "9", cwd=tmp_path, env=env, timeout=60)
+    assert_one_line_error(r, fragment)
