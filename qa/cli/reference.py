@@ -35,6 +35,7 @@ def environment_table() -> list[tuple[str, str, str]]:
 
 def variables_read() -> dict[str, str]:
     """Each `QA_*` variable `Settings.from_env` reads, with the field it sets."""
+    import qa.settings
     from qa.settings import Settings
 
     source = inspect.getsource(Settings.from_env)
@@ -44,7 +45,10 @@ def variables_read() -> dict[str, str]:
         m = re.match(r"\s*(\w+)=", line)
         if m:
             field = m.group(1) if m.group(1) in Settings.__dataclass_fields__ else ""
-        for var in re.findall(r'"(QA_[A-Z0-9_]+)"', line):
+        names = re.findall(r'"(QA_[A-Z0-9_]+)"', line)
+        for helper in re.findall(r"\b(_\w+)\(env\)", line):  # a helper that reads its own variable
+            names += re.findall(r'"(QA_[A-Z0-9_]+)"', inspect.getsource(getattr(qa.settings, helper)))
+        for var in names:
             out.setdefault(var, field)
     return out
 
