@@ -45,6 +45,7 @@ from qa.pipeline import (
     QueryError,
 )
 from qa.settings import Settings
+from qa.version import package_version, reader_version
 
 T = TypeVar("T")
 
@@ -87,6 +88,8 @@ class Health(BaseModel):
     ready: bool
     documents: int | None = None
     passages: int | None = None
+    version: str = Field(default="", description="the articleqa package's version")
+    reader_version: str = Field(default="", description="the reader's version (its weights' record)")
     reader_backend: str | None = Field(default=None, description="`torch` or `onnx`: what the reader runs on")
     embedder_backend: str | None = Field(default=None, description="`torch` or `onnx`: what the embedder runs on")
 
@@ -130,7 +133,7 @@ def create_app(pipeline: QAPipeline | None = None, settings: Settings | None = N
     app = FastAPI(
         title="articleqa",
         description="Extractive question answering over news articles.",
-        version="0.2.0",
+        version=package_version(),
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
@@ -224,6 +227,7 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
     """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
     limiter: WorkLimiter = app.state.limiter
     model_seconds = app.state.metrics.model_seconds
+    version, reader = package_version(), reader_version(settings.reader_dir)
 
     def pipe() -> QAPipeline:
         if "pipe" not in state:
@@ -241,15 +245,18 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
     def health(request: Request) -> Health | JSONResponse:
         """Readiness: 200 once the index and models are loaded (503 before); counts only for callers who may read."""
         if "pipe" not in state:
-            body = Health(status="loading", ready=False).model_dump(exclude_none=True)
+            loading = Health(status="loading", ready=False, version=version, reader_version=reader)
+            body = loading.model_dump(exclude_none=True)
             return JSONResponse(status_code=503, content=body)
         if keyring.required("read") and "read" not in principal_of(request.scope).scopes:
-            return Health(status="ok", ready=True)
+            return Health(status="ok", ready=True, version=version, reader_version=reader)
         stats = state["pipe"].stats()
         backends = state["pipe"].backends()
         return Health(
             status="ok",
             ready=True,
+            version=version,
+            reader_version=reader,
             documents=stats.documents,
             passages=stats.passages,
             reader_backend=backends.get("reader"),

@@ -302,7 +302,12 @@ READER_HELP = "the reader: span (trained), sentence (baseline) or auto (default:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand but `train-reader`, whose options belong to the trainer."""
+    from qa.settings import Settings
+    from qa.version import version_line
+
     p = _Parser(prog="qa", description="Question answering over news articles.")
+    p.add_argument("--version", action="version", version=version_line(Settings.from_env().reader_dir),
+                   help="the package's and the reader's version")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("index", help="add documents (files or folders) to the index")

@@ -43,6 +43,10 @@ def test_health(client: httpx.Client) -> None:
     body = r.json()
     assert body["status"] == "ok"  # the index was loaded at start-up, before any question
     assert body["documents"] == 1 and body["passages"] >= 3
+    from qa.version import package_version
+
+    assert body["version"] == package_version() != "0+unknown"
+    assert body["reader_version"] == "minilm-l6-chunk16"  # the shipped weights' record names them
 
 
 def test_ask_schema_and_offsets(client: httpx.Client, seed_doc: dict) -> None:

@@ -289,3 +289,11 @@ def test_index_from_another_model_or_format_is_refused(
 def test_serve_refuses_bad_security_settings_in_one_line(tmp_path: Path, env: dict[str, str], fragment: str) -> None:
     r = qa("serve", "--index", tmp_path / "index", "--port", "9", cwd=tmp_path, env=env, timeout=60)
     assert_one_line_error(r, fragment)
+
+
+def test_version_names_the_package_and_the_reader() -> None:
+    res = subprocess.run([sys.executable, "-m", "qa.cli", "--version"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0
+    from qa.version import package_version
+
+    assert res.stdout.strip() == f"articleqa {package_version()} (reader minilm-l6-chunk16)"
