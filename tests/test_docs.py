@@ -30,6 +30,7 @@ NOT_RUN = {
     "train-reader": "hours of training; the model card gives its runs",
     "eval": "minutes to hours per file; docs/quality.md gives each figure's command and result",
 }
+WRITE_KEY = "my-write-key"
 SKIP_WORDS = {"milvus.internal": "needs a Milvus server", "PATH ...": "a placeholder, not a command"}
 
 
@@ -183,7 +184,7 @@ def test_every_qa_command_shown_works(workspace, seed_index_dir, tmp_path):
 def test_every_curl_example_works_against_a_real_server(workspace, seed_index_dir, tmp_path):
     index = _index_copy(seed_index_dir, tmp_path / "served")
     curls = [e for e in examples() if e.command.startswith("curl") and not _why_not_run(e)]
-    with run_server(index) as base:
+    with run_server(index, env={"QA_WRITE_KEYS": WRITE_KEY}) as base:  # the key the write examples show
         hostport = base.removeprefix("http://")
         for ex in curls:
             command = re.sub(r"(https?://)?(localhost|127\.0\.0\.1|HOST):8000", f"http://{hostport}", ex.command)
