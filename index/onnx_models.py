@@ -147,37 +147,45 @@ def output_names(kind: Kind) -> list[str]:
 INPUT_NAMES = ["input_ids", "token_type_ids", "attention_mask"]
 
 
+def export_fp32(kind: Kind, model_dir: Path, path: Path) -> list[str]:
+    """Export the model in `model_dir` to an fp32 ONNX graph at `path` (dynamic batch and length); returns the
+    names of its inputs (no token types for an encoder without them)."""
+    import torch
+
+    ids = torch.tensor([[101, 2054, 2003, 1029, 102, 2023, 2003, 1037, 3793, 1012, 102]], dtype=torch.long)
+    types = torch.tensor([[0] * 5 + [1] * 6], dtype=torch.long)
+    mask = torch.ones_like(ids)
+    module, names = _module(kind, model_dir)
+    dummy = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+    axes = {n: {0: "batch", 1: "length"} for n in [*names, *output_names(kind)]}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            tuple(dummy[n] for n in names),
+            str(path),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=names,
+            output_names=output_names(kind),
+            dynamic_axes=axes,
+            do_constant_folding=True,
+        )
+    return names
+
+
 def export_int8(kind: Kind, model_dir: Path, target: Path) -> None:
     """Export the model in `model_dir` to ONNX (fp32, dynamic batch and length), quantise its weights to int8,
     and move the result to `target` in one step."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     log.warning("building the ONNX int8 %s from %s into %s (once)", kind, model_dir, target.parent)
     work = Path(tempfile.mkdtemp(prefix=f".{kind}-", dir=target.parent))
     try:
         fp32 = work / "fp32.onnx"
-        ids = torch.tensor([[101, 2054, 2003, 1029, 102, 2023, 2003, 1037, 3793, 1012, 102]], dtype=torch.long)
-        types = torch.tensor([[0] * 5 + [1] * 6], dtype=torch.long)
-        mask = torch.ones_like(ids)
-        module, names = _module(kind, model_dir)
-        dummy = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
-        axes = {n: {0: "batch", 1: "length"} for n in [*names, *output_names(kind)]}
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                module,
-                tuple(dummy[n] for n in names),
-                str(fp32),
-                dynamo=False,
-                opset_version=OPSET,
-                input_names=names,
-                output_names=output_names(kind),
-                dynamic_axes=axes,
-                do_constant_folding=True,
-            )
+        export_fp32(kind, model_dir, fp32)
         quantised = work / "int8.onnx"
         root = logging.getLogger()
         level = root.level
