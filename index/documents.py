@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from index.datelines import split_dateline
+from index.filters import published_date
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -47,6 +48,7 @@ class Document:
     def __post_init__(self) -> None:
         if not self.id:
             self.id = document_id(self.title, self.text)
+        self.date = published_date(self.date) or self.date  # ISO when it is a date in any usual form
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict, as saved in the index's documents.jsonl."""

@@ -24,10 +24,12 @@ import numpy as np
 from index.batching import add_in_batches
 from index.documents import Document
 from index.embedder import Embedder
+from index.filters import DocFilter, from_json
 from index.passages import Passage, SplitterSettings
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
     AddResult,
+    DocLabel,
     DocumentSummary,
     IndexStoreError,
     ProgressFn,
@@ -143,6 +145,7 @@ class SQLiteStore:
                 conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 conn.execute("PRAGMA synchronous = FULL")  # an acknowledged add survives power loss too
                 conn.execute("PRAGMA foreign_keys = ON")
+                conn.create_function("qa_match", 6, _match, deterministic=True)
             except sqlite3.DatabaseError as err:
                 raise store_error(self.directory, err) from None
             except sqlite3.Error as err:
@@ -378,13 +381,21 @@ class SQLiteStore:
             vi.save(self.directory, self._seq)
 
     # ---- reading ----------------------------------------------------------------------------------
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(passage id, cosine) of the k nearest passages."""
+    def dense_search(self, vector: np.ndarray, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) of the k nearest passages (of the documents `within` allows)."""
         vi = self.sync()
+        allowed = self._allowed_rows(within) if within else None
         with self._lock:
-            hits = vi.search(vector, k)
+            hits = vi.search(vector, k, allowed)
         ids = self._ids_of_rows([r for r, _ in hits])
         return [(ids[r], s) for r, s in hits if r in ids]
+
+    def _allowed_rows(self, within: DocFilter) -> np.ndarray:
+        """Row ids of the passages of the documents `within` allows (the FAISS selector's ids)."""
+        rows = self._conn().execute(
+            f"SELECT row FROM passages WHERE doc IN (SELECT row FROM documents d WHERE {_MATCH})", (within.to_json(),)
+        )
+        return np.array([r for (r,) in rows], dtype=np.int64)
 
     def _ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -393,29 +404,39 @@ class SQLiteStore:
             out.update((int(r), i) for r, i in self._conn().execute(q, chunk))
         return out
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of up to k passages matching any keyword of `query`."""
+    def keyword_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of up to k passages matching any keyword of `query` (and `within`)."""
         q = fts_query(query)
         if not q or k <= 0:
             return []
+        scope, args = ("", ()) if not within else (f" AND p.doc IN (SELECT row FROM documents d WHERE {_MATCH})",
+                                                   (within.to_json(),))  # fmt: skip
         rows = self._conn().execute(
             "SELECT p.id, -f.rank FROM passage_fts f JOIN passages p ON p.row = f.rowid "
-            "WHERE passage_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            (q, k),
+            f"WHERE passage_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
+            (q, *args, k),
         )
         return [(i, float(s)) for i, s in rows]
 
-    def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def title_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
         """(document id, BM25 score) of documents whose title or dateline shares a keyword with `query`."""
         q = fts_query(query)
         if not q or k <= 0:
             return []
+        scope, args = ("", ()) if not within else (f" AND {_MATCH}", (within.to_json(),))
         rows = self._conn().execute(
             "SELECT d.id, -f.rank FROM title_fts f JOIN documents d ON d.row = f.rowid "
-            "WHERE title_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            (q, k),
+            f"WHERE title_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
+            (q, *args, k),
         )
         return [(i, float(s)) for i, s in rows]
+
+    def count_documents(self, within: DocFilter | None = None) -> int:
+        """How many documents `within` allows (all of them without a filter)."""
+        if not within:
+            return self.stats().documents
+        row = self._conn().execute(f"SELECT count(*) FROM documents d WHERE {_MATCH}", (within.to_json(),)).fetchone()
+        return int(row[0])
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """The passages with these ids that are still held."""
@@ -457,6 +478,16 @@ class SQLiteStore:
         for chunk in _chunks(list(dict.fromkeys(doc_ids))):
             q = f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
             out.update(self._conn().execute(q, chunk))
+        return out
+
+    def labels(self, doc_ids: Sequence[str]) -> dict[str, DocLabel]:
+        """Title, date, source and page starts of each of these documents."""
+        out: dict[str, DocLabel] = {}
+        for chunk in _chunks(list(dict.fromkeys(doc_ids))):
+            q = f"SELECT id, title, date, url, meta FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
+            for i, title, date, url, meta in self._conn().execute(q, chunk):
+                m = json.loads(meta)
+                out[i] = DocLabel.of(title, date, url, m if isinstance(m, dict) else {})
         return out
 
     def document(self, doc_id: str) -> Document | None:
@@ -512,6 +543,18 @@ class SQLiteStore:
                 if f.is_file() and not f.name.endswith(("-wal", "-shm"))
             ),
         }
+
+
+_MATCH = "qa_match(?, d.id, d.external_id, d.date, d.url, d.meta)"
+
+
+def _match(filter_json: str, doc_id: str, external_id: str | None, date: str, url: str, meta: str) -> int:
+    """SQLite's `qa_match`: 1 when the document passes the filter (`DocFilter.to_json`), else 0."""
+    try:
+        m = json.loads(meta)
+    except (TypeError, json.JSONDecodeError):
+        m = {}
+    return int(from_json(filter_json).matches(doc_id, external_id or "", date, url, m if isinstance(m, dict) else {}))
 
 
 def _chunks(items: list, size: int = _MAX_PARAMS) -> Iterator[list]:

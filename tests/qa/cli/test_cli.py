@@ -161,6 +161,41 @@ def test_index_is_idempotent_and_adds_new_documents(first_ask, work: Path, tmp_p
     assert counts.group(0) in r.stdout, "indexing the same documents twice leaves the same counts"
 
 
+def test_filters_on_ask_and_search(first_ask, work: Path, tmp_path: Path) -> None:
+    src, _ = first_ask
+    index = tmp_path / "index"
+    shutil.copytree(src, index)
+    wire = tmp_path / "wire.jsonl"
+    records = [
+        {"title": "Bergen harbour", "text": "The new harbour in Bergen will cost four billion kroner.",
+         "date": "2026-03-02", "source": "NRK", "id": "nrk-1", "section": "Local"},
+        {"title": "Hamburg harbour", "text": "The new harbour in Hamburg will cost two billion euros.",
+         "date": "10 March 2026", "url": "https://www.reuters.com/hamburg", "id": "reuters-1", "section": "Business"},
+    ]  # fmt: skip
+    wire.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert qa("index", wire, "--quiet", "--index", index, cwd=work).returncode == 0
+    question = "How much will the new harbour cost?"
+    for flags, title in [
+        (["--source", "nrk"], "Bergen harbour"),
+        (["--source", "reuters.com"], "Hamburg harbour"),
+        (["--since", "2026-03-05"], "Hamburg harbour"),
+        (["--until", "2026-03-05", "--where", "section=local"], "Bergen harbour"),
+        (["--doc", "reuters-1"], "Hamburg harbour"),
+    ]:
+        r = qa("ask", question, *flags, "--json", "--index", index, cwd=work)
+        assert r.returncode == 0, r.stderr
+        resp = AskResponse.model_validate_json(r.stdout)
+        assert resp.passages and {p.title for p in resp.passages} == {title}, flags
+        assert {a.title for a in resp.answers} <= {title}
+    r = qa("ask", question, "--source", "nrk", "--index", index, cwd=work)
+    assert "four billion kroner" in r.stdout and "(NRK, 2026-03-02)" in r.stdout  # the source line says so
+    r = qa("search", "harbour", "--where", "section=business", "--json", "--index", index, cwd=work)
+    hits = [PassageHit.model_validate(h) for h in json.loads(r.stdout)]
+    assert hits and {(h.source, h.date) for h in hits} == {("reuters.com", "2026-03-10")}
+    r = qa("ask", question, "--source", "bbc", "--index", index, cwd=work)
+    assert r.returncode == 0 and "No answer found" in r.stdout and "the filter matched no document" in r.stdout
+
+
 def test_a_batch_with_bad_files_indexes_the_good_ones(work: Path, bad_files: Path, tmp_path: Path) -> None:
     batch = tmp_path / "batch"
     shutil.copytree(bad_files, batch)
@@ -238,6 +273,9 @@ def bad_files(work: Path) -> Path:
         (["index", "--quiet", "--index", "{bad}/notes"], ["is not an index; refusing to overwrite it"]),
         (["ask", PEACEKEEPERS, "--index", "{bad}/notes"], ["is not an index; refusing to overwrite it"]),
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
+        (["ask", PEACEKEEPERS, "--since", "2024-02-30"], ["since: '2024-02-30' is not a date (use YYYY-MM-DD)"]),
+        (["search", "x", "--until", "May"], ["until: 'May' is not a date"]),
+        (["ask", PEACEKEEPERS, "--where", "section"], ["'section' is not KEY=VALUE"]),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(work: Path, bad_files: Path, args: list[str], fragments: list[str]) -> None:
