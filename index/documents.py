@@ -1,5 +1,7 @@
 """Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl) and what the index keeps.
 
+A saved web page is read for its article and metadata (index.html).
+
 A document's id is a hash of its title and text, so loading the same content again yields the same id and
 re-indexing is idempotent.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from index.datelines import split_dateline
 from index.filters import published_date
+from index.html import extract_page
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -95,34 +98,6 @@ def _read_text(path: Path) -> str:
         raise DocumentError(f"{path}: not a text file (not valid UTF-8)") from None
 
 
-_HTML_BLOCKS = [
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "td", "th", "title", "tr", "ul",
-]  # fmt: skip
-
-
-def _html_to_text(html: str) -> tuple[str, str]:
-    """Visible text of an HTML page (no scripts, styles or head), one block per line; and its title."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
-        tag.decompose()
-    # Line breaks only around block elements: inline ones (<b>, <a>, <span>) stay inside their sentence,
-    # because a line break always ends a sentence for the passage splitter.
-    for tag in soup.find_all(_HTML_BLOCKS):
-        if tag.name == "br":
-            tag.replace_with("\n")
-        else:
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    text = soup.get_text("")
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line), title
-
-
 def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
@@ -179,9 +154,10 @@ def load_file(path: str | Path) -> list[Document]:
                 raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
             docs.append(_record_to_document(rec, f"{path}:{n}"))
         return docs
+    meta: dict[str, Any]
     if suffix in HTML_SUFFIXES:
-        text, title = _html_to_text(raw)
-        meta: dict[str, str] = {}
+        page = extract_page(raw)
+        text, title, meta = page.text, page.title, {**page.meta, "url": page.url, "date": page.date}
     else:
         meta, body = _split_front_matter(raw.replace("\r\n", "\n").replace("\r", "\n"))
         text, title = _clean(body), meta.pop("title", "")
