@@ -1,6 +1,7 @@
-"""Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl) and what the index keeps.
+"""Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl, .pdf) and what the index keeps.
 
-A saved web page is read for its article and metadata (index.html).
+A saved web page is read for its article and metadata (index.html), a PDF for its text layer with the offset of
+each page (index.pdf: `meta["pages"]`, so that answers cite their page).
 
 A document's id is a hash of its title and text, so loading the same content again yields the same id and
 re-indexing is idempotent.
@@ -19,11 +20,13 @@ from typing import Any
 from index.datelines import split_dateline
 from index.filters import published_date
 from index.html import extract_page
+from index.pdf import PdfError, read_pdf
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
 
 
 class DocumentError(ValueError):
@@ -123,8 +126,31 @@ def _record_to_document(rec: Any, where: str) -> Document:
     )
 
 
+def _json_documents(path: Path, raw: str) -> list[Document]:
+    """One document per record of a JSON file (an object, a list, or `{"documents": [...]}`) or JSON Lines."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise DocumentError(f"{path}: invalid JSON ({err})") from None
+        if isinstance(data, dict) and isinstance(data.get("documents"), list):
+            data = data["documents"]
+        records = data if isinstance(data, list) else [data]
+        return [_record_to_document(r, f"{path}[{i}]") for i, r in enumerate(records)]
+    docs = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
+        docs.append(_record_to_document(rec, f"{path}:{n}"))
+    return docs
+
+
 def load_file(path: str | Path) -> list[Document]:
-    """Documents in one file: one for text, Markdown and HTML; one per record for JSON and JSON Lines."""
+    """Documents in one file: one for text, Markdown, HTML and PDF; one per record for JSON and JSON Lines."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(f"{path}: no such file or directory")
@@ -133,27 +159,11 @@ def load_file(path: str | Path) -> list[Document]:
         raise DocumentError(
             f"{path}: unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
         )
+    if suffix in PDF_SUFFIXES:
+        return [_pdf_document(path)]
     raw = _read_text(path)
     if suffix in JSON_SUFFIXES:
-        if suffix == ".json":
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DocumentError(f"{path}: invalid JSON ({err})") from None
-            if isinstance(data, dict) and isinstance(data.get("documents"), list):
-                data = data["documents"]
-            records = data if isinstance(data, list) else [data]
-            return [_record_to_document(r, f"{path}[{i}]") for i, r in enumerate(records)]
-        docs = []
-        for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
-            docs.append(_record_to_document(rec, f"{path}:{n}"))
-        return docs
+        return _json_documents(path, raw)
     meta: dict[str, Any]
     if suffix in HTML_SUFFIXES:
         page = extract_page(raw)
@@ -175,6 +185,26 @@ def load_file(path: str | Path) -> list[Document]:
             meta=meta,
         )
     ]
+
+
+_FILE_TITLE = re.compile(r"\.(?:docx?|pdf|indd|odt|rtf|txt)$|^untitled$", re.I)  # a title that names a file
+
+
+def _pdf_document(path: Path) -> Document:
+    """One PDF as a document: its text (the dateline cut), page starts moved with the cut, its metadata."""
+    try:
+        pdf = read_pdf(path)
+    except PdfError as err:
+        raise DocumentError(str(err)) from None
+    dateline, text = split_dateline(pdf.text)
+    cut = len(pdf.text) - len(text)
+    at = next((i for i, (a, b) in enumerate(zip(pdf.text, text)) if a != b), len(text))
+    pages = [s if s <= at else max(at, s - cut) for s in pdf.pages]
+    title = pdf.title if pdf.title and not _FILE_TITLE.search(pdf.title) else ""
+    return Document(
+        text=text, title=title or path.stem.replace("_", " ").replace("-", " "), date=pdf.date, source=str(path),
+        dateline=dateline, meta={**pdf.meta, "pages": pages},
+    )  # fmt: skip
 
 
 def iter_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -208,7 +208,8 @@ def test_a_batch_with_bad_files_indexes_the_good_ones(work: Path, bad_files: Pat
     assert any("broken.json: invalid JSON" in e for e in errors)
     assert any("photo.txt: not a text file" in e for e in errors)
     assert any("latin1.txt: not a text file" in e for e in errors)
-    assert errors[-1] == "qa: error: 3 file(s) could not be indexed (named above)"
+    assert any("report.pdf: not a readable PDF" in e for e in errors)
+    assert errors[-1] == "qa: error: 4 file(s) could not be indexed (named above)"
     r = qa("search", "ferry Bergen", "--json", "--index", index, cwd=work)
     assert "twice a day" in json.loads(r.stdout)[0]["text"]
 
@@ -246,6 +247,7 @@ def bad_files(work: Path) -> Path:
     d = work / "bad"
     d.mkdir()
     (d / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
+    (d / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (d / "latin1.txt").write_bytes("Café".encode("latin-1"))
     (d / "report.pdf").write_bytes(b"%PDF-1.4")
     (d / "broken.json").write_text('{"text": ')
@@ -267,7 +269,8 @@ def bad_files(work: Path) -> Path:
         (["index", "{work}/does-not-exist.txt"], ["does-not-exist.txt: no such file or directory"]),
         (["index", "{bad}/photo.txt"], ["photo.txt: not a text file (binary content)"]),
         (["index", "{bad}/latin1.txt"], ["latin1.txt: not a text file (not valid UTF-8)"]),
-        (["index", "{bad}/report.pdf"], ["unsupported file type '.pdf'"]),
+        (["index", "{bad}/report.pdf"], ["report.pdf: not a readable PDF"]),
+        (["index", "{bad}/photo.png"], ["unsupported file type '.png'"]),
         (["index", "{bad}/broken.json"], ["broken.json: invalid JSON"]),
         (["info"], ["no index at", "qa index"]),
         (["index", "--quiet", "--index", "{bad}/notes"], ["is not an index; refusing to overwrite it"]),
