@@ -15,6 +15,7 @@ import random
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -44,6 +45,7 @@ DB_FILE = "store.sqlite"
 BATCH_PASSAGES = 256  # passages embedded and committed together: the unit of progress and of durability
 _TOKENIZE = "unicode61 remove_diacritics 2"
 _MAX_PARAMS = 900
+_SCOPES_KEPT = 32  # filters whose allowed documents and passages are kept (until the index changes)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -131,6 +133,7 @@ class SQLiteStore:
         self._lock = threading.RLock()  # guards the FAISS index and its sequence number
         self._vectors: VectorIndex | None = None
         self._seq = 0
+        self._scopes: OrderedDict[str, tuple[int, str, np.ndarray]] = OrderedDict()  # filter -> (seq, docs, rows)
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.directory)
         self.splitter = self._init_schema(splitter)
@@ -384,18 +387,38 @@ class SQLiteStore:
     def dense_search(self, vector: np.ndarray, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
         """(passage id, cosine) of the k nearest passages (of the documents `within` allows)."""
         vi = self.sync()
-        allowed = self._allowed_rows(within) if within else None
+        allowed = self._scope(within)[1] if within else None
         with self._lock:
             hits = vi.search(vector, k, allowed)
         ids = self._ids_of_rows([r for r, _ in hits])
         return [(ids[r], s) for r, s in hits if r in ids]
 
-    def _allowed_rows(self, within: DocFilter) -> np.ndarray:
-        """Row ids of the passages of the documents `within` allows (the FAISS selector's ids)."""
-        rows = self._conn().execute(
-            f"SELECT row FROM passages WHERE doc IN (SELECT row FROM documents d WHERE {_MATCH})", (within.to_json(),)
-        )
-        return np.array([r for (r,) in rows], dtype=np.int64)
+    def _scope(self, within: DocFilter) -> tuple[str, np.ndarray]:
+        """The documents `within` allows (their row ids as a JSON array, for `json_each`) and their passages' row
+        ids (the FAISS selector's): found once by SQL (`qa_match` over the documents table) and kept until the
+        index changes, so the three searches of a question, and the next questions with the same filter, reuse it."""
+        key = within.to_json()
+        conn = self._conn()
+        seq = self._latest_seq(conn)
+        with self._lock:
+            hit = self._scopes.get(key)
+            if hit is not None and hit[0] == seq:
+                self._scopes.move_to_end(key)
+                return hit[1], hit[2]
+        conn.execute("BEGIN")  # the documents and passages of one snapshot
+        try:
+            seq = self._latest_seq(conn)
+            docs = [r for (r,) in conn.execute(f"SELECT row FROM documents d WHERE {_MATCH}", (key,))]
+            doc_json = json.dumps(docs)
+            rows = conn.execute("SELECT row FROM passages WHERE doc IN (SELECT value FROM json_each(?))", (doc_json,))
+            passages = np.array([r for (r,) in rows], dtype=np.int64)
+        finally:
+            conn.execute("COMMIT")
+        with self._lock:
+            self._scopes[key] = (seq, doc_json, passages)
+            while len(self._scopes) > _SCOPES_KEPT:
+                self._scopes.popitem(last=False)
+        return doc_json, passages
 
     def _ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -409,8 +432,8 @@ class SQLiteStore:
         q = fts_query(query)
         if not q or k <= 0:
             return []
-        scope, args = ("", ()) if not within else (f" AND p.doc IN (SELECT row FROM documents d WHERE {_MATCH})",
-                                                   (within.to_json(),))  # fmt: skip
+        scope, args = ("", ()) if not within else (" AND p.doc IN (SELECT value FROM json_each(?))",
+                                                   (self._scope(within)[0],))  # fmt: skip
         rows = self._conn().execute(
             "SELECT p.id, -f.rank FROM passage_fts f JOIN passages p ON p.row = f.rowid "
             f"WHERE passage_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
@@ -423,7 +446,8 @@ class SQLiteStore:
         q = fts_query(query)
         if not q or k <= 0:
             return []
-        scope, args = ("", ()) if not within else (f" AND {_MATCH}", (within.to_json(),))
+        scope, args = ("", ()) if not within else (" AND d.row IN (SELECT value FROM json_each(?))",
+                                                   (self._scope(within)[0],))  # fmt: skip
         rows = self._conn().execute(
             "SELECT d.id, -f.rank FROM title_fts f JOIN documents d ON d.row = f.rowid "
             f"WHERE title_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
@@ -435,8 +459,7 @@ class SQLiteStore:
         """How many documents `within` allows (all of them without a filter)."""
         if not within:
             return self.stats().documents
-        row = self._conn().execute(f"SELECT count(*) FROM documents d WHERE {_MATCH}", (within.to_json(),)).fetchone()
-        return int(row[0])
+        return len(json.loads(self._scope(within)[0]))
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """The passages with these ids that are still held."""

@@ -127,3 +127,18 @@ def test_filtered_ranking_equals_an_index_of_the_subset(store: Store, tmp_path: 
         ]
     finally:
         alone.close()
+
+
+def test_a_filter_sees_documents_added_and_deleted_after_its_first_use(store: Store, embedder) -> None:
+    f = DocFilter.parse({"sources": ["reuters"]})
+    v = embedder.embed(["harbour budget"])[0]
+    assert store.count_documents(f) == 1 and len(_docs(store, store.dense_search(v, 10, f))) == 1
+    extra = Document(
+        text="Reuters reports that the harbour of Antwerp will be dredged.", title="Antwerp", meta={"site": "Reuters"}
+    )
+    store.add([extra])
+    assert store.count_documents(f) == 2
+    assert _docs(store, store.dense_search(v, 10, f)) == {DOCS[1].id, extra.id}
+    assert _docs(store, store.keyword_search("harbour", 10, f)) == {DOCS[1].id, extra.id}
+    store.delete([DOCS[1].id])
+    assert store.count_documents(f) == 1 and _docs(store, store.dense_search(v, 10, f)) == {extra.id}
