@@ -1,46 +1,75 @@
 """The `filters` object of `POST /ask` and the chat endpoint, and the same as `GET /search` query parameters.
 
-Its schema says what each key takes; `to_filter` then applies `index.filters.DocFilter.parse`, whose errors
-(a date that is no date, `since` after `until`) become a 422 naming the part that is wrong.
+The schema says what each key takes (ISO dates, non-blank names and ids, `KEY:VALUE` pairs); `to_filter` then
+makes the store's `index.filters.DocFilter` of it. A wrong part is a 422 that names it.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 
-from index.filters import MAX_VALUES, DocFilter
+from index.filters import MAX_VALUE_CHARS, MAX_VALUES, DocFilter
+from qa.pipeline import NOT_BLANK
 
-DATE = r"^\d{4}-\d{2}-\d{2}$"
+Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=2 * MAX_VALUE_CHARS, pattern=NOT_BLANK)]
+
+
+def _iso_text(value: object) -> object:
+    """Only a "YYYY-MM-DD" string is a date here (pydantic alone also takes a number of seconds)."""
+    if not isinstance(value, str | date):
+        raise ValueError("a date must be a YYYY-MM-DD string")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+WHERE = r"^[^:]*[^\s\x1c-\x1f:][^:]*:"  # KEY:VALUE with a key that is not blank
 
 
 class Filters(BaseModel):
     """Which documents may answer: every key optional, all given keys must hold."""
 
     model_config = ConfigDict(extra="forbid")
-    since: str | None = Field(default=None, pattern=DATE, description="published on or after (YYYY-MM-DD)")
-    until: str | None = Field(default=None, pattern=DATE, description="published on or before (YYYY-MM-DD)")
-    sources: list[StrictStr] | None = Field(
+    since: IsoDate | None = Field(default=None, description="published on or after (YYYY-MM-DD)")
+    until: IsoDate | None = Field(default=None, description="published on or before (YYYY-MM-DD)")
+    sources: list[Name] | None = Field(
         default=None,
         max_length=MAX_VALUES,
         description="publication names (from the page, the feed or the record) or hosts of the documents' URLs",
     )
-    documents: list[StrictStr] | None = Field(default=None, max_length=MAX_VALUES, description="ids or external ids")
-    meta: dict[str, StrictStr | StrictInt | StrictFloat | StrictBool] | None = Field(
-        default=None, description="metadata KEY: VALUE pairs that must all hold (case-insensitive)"
+    documents: list[Name] | None = Field(default=None, max_length=MAX_VALUES, description="ids or external ids")
+    meta: dict[Name, StrictStr | StrictInt | StrictFloat | StrictBool] | None = Field(
+        default=None, max_length=MAX_VALUES, description="metadata KEY: VALUE pairs that must all hold (any case)"
     )
 
     def to_filter(self) -> DocFilter:
-        """The store's filter (a `FilterError`, answered 422, when a part is wrong)."""
-        return DocFilter.parse(self.model_dump(exclude_none=True))
+        """The store's filter."""
+        return DocFilter.parse(self.model_dump(exclude_none=True, mode="json"))
 
 
 def search_filter(
-    since: str | None = Query(None, description="published on or after (YYYY-MM-DD)"),
-    until: str | None = Query(None, description="published on or before (YYYY-MM-DD)"),
-    source: list[str] = Query([], description="a publication name or host (repeatable: any of them)"),
-    doc: list[str] = Query([], description="a document id or external id (repeatable: any of them)"),
-    where: list[str] = Query([], description="KEY:VALUE metadata that must hold (repeatable: all of them)"),
+    since: date | None = Query(None, description="published on or after (YYYY-MM-DD)"),
+    until: date | None = Query(None, description="published on or before (YYYY-MM-DD)"),
+    source: list[Name] = Query([], description="a publication name or host (repeatable: any of them)"),
+    doc: list[Name] = Query([], description="a document id or external id (repeatable: any of them)"),
+    where: list[Annotated[str, StringConstraints(pattern=WHERE)]] = Query(
+        [], description="KEY:VALUE metadata that must hold (repeatable: all of them)"
+    ),
 ) -> DocFilter:
     """The filter of `GET /search`'s query parameters."""
-    return DocFilter.from_args(since, until, source, doc, where, sep=":")
+    return DocFilter.from_args(
+        since.isoformat() if since else None, until.isoformat() if until else None, source, doc, where, sep=":"
+    )

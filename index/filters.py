@@ -126,9 +126,7 @@ class DocFilter:
         unknown = [k for k in obj if k not in FILTER_KEYS]
         if unknown:
             raise FilterError(f"{where}.{unknown[0]}: unknown filter key (known: {', '.join(FILTER_KEYS)})")
-        since, until = (_date_arg(obj.get(k), f"{where}.{k}") for k in ("since", "until"))
-        if since and until and since > until:
-            raise FilterError(f"{where}: since ({since}) is after until ({until})")
+        since, until = (_date_arg(obj.get(k), f"{where}.{k}") for k in ("since", "until"))  # since > until: none
         meta = obj.get("meta") or {}
         if not isinstance(meta, Mapping):
             raise FilterError(f"{where}.meta must be an object of KEY: VALUE pairs")

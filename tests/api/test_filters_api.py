@@ -93,11 +93,11 @@ def test_a_filter_matching_nothing_says_so(base: str) -> None:
     "filters,fragment",
     [
         ({"sinse": "2026-01-01"}, "filters.sinse"),
-        ({"since": "2026-02-30"}, "filters.since: '2026-02-30' is not a date"),
+        ({"since": "2026-02-30"}, "filters.since: Input should be a valid date"),
         ({"until": "last week"}, "filters.until"),
         ({"sources": "reuters"}, "filters.sources"),
+        ({"documents": [""]}, "filters.documents.0"),
         ({"meta": {"author": ["x"]}}, "filters.meta.author"),
-        ({"since": "2026-03-05", "until": "2026-03-01"}, "is after until"),
     ],
 )
 def test_malformed_filters_are_422_naming_the_part(base: str, filters: object, fragment: str) -> None:
@@ -121,7 +121,7 @@ def test_search_takes_the_filter_as_query_parameters(base: str) -> None:
     r = httpx.get(base + "/search", params={"q": "harbour", "until": "2026-13-01"}, timeout=60)
     assert r.status_code == 422 and "until" in r.json()["detail"]
     r = httpx.get(base + "/search", params={"q": "harbour", "where": "section"}, timeout=60)
-    assert r.status_code == 422 and "KEY:VALUE" in r.json()["detail"]
+    assert r.status_code == 422 and "where.0" in r.json()["detail"]
 
 
 def test_document_shows_iso_date_and_metadata(base: str) -> None:
@@ -142,3 +142,4 @@ def test_chat_takes_filters_in_an_extra_field(base: str) -> None:
     assert "(NRK, 2026-03-02)" in content  # the citation names the source and date
     r = chat({"since": "yesterday"})
     assert r.status_code == 400 and "filters.since" in r.json()["error"]["message"]
+    assert chat({"sources": ["NRK"], "since": "2026-03-05"}).json()["articleqa"]["kind"] == "none"

@@ -50,8 +50,7 @@ def test_parse_names_the_wrong_part() -> None:
         ({"sinse": "2024-01-01"}, "filters.sinse: unknown filter key"),
         ({"since": "2024-02-30"}, "filters.since: '2024-02-30' is not a date"),
         ({"until": "last week"}, "filters.until: 'last week' is not a date"),
-        ({"since": "2024-03-02", "until": "2024-03-01"}, "since (2024-03-02) is after until (2024-03-01)"),
-        ({"sources": "x" if False else [""]}, "filters.sources must be a list of non-empty strings"),
+        ({"sources": [""]}, "filters.sources must be a list of non-empty strings"),
         ({"documents": [3]}, "filters.documents must be a list of non-empty strings"),
         ({"meta": {"k": ["a"]}}, "filters.meta.k: a value must be a string, number or boolean"),
         ([1], "filters must be an object"),
@@ -100,6 +99,7 @@ CASES = [
     ({"meta": {"section": "Politics"}, "until": "2024-03-15"}, {1}),
     ({"sources": ["bbc"]}, set()),
     ({"documents": ["nothing-here"]}, set()),
+    ({"since": "2024-03-12", "until": "2024-03-10"}, set()),  # an empty range: nothing, not an error
 ]
 
 
