@@ -1,4 +1,5 @@
-"""The document routes: list, read, add and delete indexed articles (writes need the API key when one is set).
+"""The document routes: list, read, add and delete indexed articles, and add a feed's entries (`POST /feeds`);
+writes need the API key when one is set.
 
 A document added or deleted here is answered from (or no longer) on the very next request, by this process
 and by every other process serving the same index.
@@ -10,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import errors
 from index.datelines import split_dateline
-from index.documents import Document, DocumentError, check_size
+from index.documents import Document, DocumentError, check_size, feed_documents
 from qa.pipeline import NOT_BLANK, QAPipeline
 
 
@@ -94,7 +95,7 @@ def add_document_routes(
         """The indexed documents in the order they were added, a page at a time."""
         return [asdict(d) for d in pipe().documents(offset, limit)]
 
-    @app.get("/documents/{doc_id}", response_model=DocumentFull, responses=errors(404))
+    @app.get("/documents/{doc_id:path}", response_model=DocumentFull, responses=errors(404))
     def document(doc_id: str) -> dict[str, Any]:
         """One document with its full text, by id or external id."""
         d = pipe().document(doc_id)
@@ -120,7 +121,30 @@ def add_document_routes(
         response.status_code = 201 if result.added else 200
         return AddResponse(**asdict(result), documents=p.stats().documents)
 
-    @app.delete("/documents/{doc_id}", response_model=DeleteResponse, responses=errors(404))
+    @app.post(
+        "/feeds",
+        response_model=AddResponse,
+        status_code=201,
+        responses={200: {"description": "every entry indexed already (no change)", "model": AddResponse},
+                   **errors(422)},
+        openapi_extra=_FEED_BODY,
+    )  # fmt: skip
+    async def add_feed(request: Request, response: Response) -> AddResponse:
+        """Index an RSS (0.9x, 1.0, 2.0) or Atom feed sent as the body: each entry a document with its link as
+        external id, so a feed posted again adds only new entries and replaces changed ones (201 when anything
+        was added, 200 when nothing was new)."""
+        body = await request.body()
+        if not body.strip():
+            raise DocumentError("feed: the request body is empty (send the RSS or Atom XML)")
+        docs = [check_size(d, max_chars) for d in feed_documents(body, "feed")]
+        if not docs:
+            raise DocumentError("feed: the feed has no entry with text")
+        p = pipe()
+        result = await work("/feeds", lambda: p.add(docs))
+        response.status_code = 201 if result.added else 200
+        return AddResponse(**asdict(result), documents=p.stats().documents)
+
+    @app.delete("/documents/{doc_id:path}", response_model=DeleteResponse, responses=errors(404))
     async def delete_document(doc_id: str) -> DeleteResponse:
         """Remove a document (by id or external id) and its passages; 404 when there is none."""
         p = pipe()
@@ -128,6 +152,15 @@ def add_document_routes(
         if not deleted:
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
         return DeleteResponse(deleted=deleted, documents=p.stats().documents)
+
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+_FEED_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "description": "an RSS or Atom feed"}} for t in _FEED_TYPES},
+    }
+}
 
 
 def _to_document(d: DocumentIn, where: str, max_chars: int) -> Document:

@@ -1,7 +1,8 @@
 """Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl, .pdf) and what the index keeps.
 
 A saved web page is read for its article and metadata (index.html), a PDF for its text layer with the offset of
-each page (index.pdf: `meta["pages"]`, so that answers cite their page).
+each page (index.pdf: `meta["pages"]`, so that answers cite their page), an RSS or Atom feed (.xml, .rss, .atom)
+for its entries, one document each with its link as external id (index.feeds).
 
 A document's id is a hash of its title and text, so loading the same content again yields the same id and
 re-indexing is idempotent.
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from index.datelines import split_dateline
+from index.feeds import FEED_SUFFIXES, FeedError, parse_feed
 from index.filters import published_date
 from index.html import extract_page
 from index.pdf import PdfError, read_pdf
@@ -26,7 +28,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES | FEED_SUFFIXES
 
 
 class DocumentError(ValueError):
@@ -150,7 +152,8 @@ def _json_documents(path: Path, raw: str) -> list[Document]:
 
 
 def load_file(path: str | Path) -> list[Document]:
-    """Documents in one file: one for text, Markdown, HTML and PDF; one per record for JSON and JSON Lines."""
+    """Documents in one file: one for text, Markdown, HTML and PDF; one per record for JSON and JSON Lines, one
+    per entry for a feed."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(f"{path}: no such file or directory")
@@ -161,6 +164,11 @@ def load_file(path: str | Path) -> list[Document]:
         )
     if suffix in PDF_SUFFIXES:
         return [_pdf_document(path)]
+    if suffix in FEED_SUFFIXES:
+        docs = feed_documents(path.read_bytes(), str(path))
+        if not docs:
+            raise DocumentError(f"{path}: the feed has no entry with text")
+        return docs
     raw = _read_text(path)
     if suffix in JSON_SUFFIXES:
         return _json_documents(path, raw)
@@ -185,6 +193,31 @@ def load_file(path: str | Path) -> list[Document]:
             meta=meta,
         )
     ]
+
+
+def feed_documents(data: bytes | str, where: str) -> list[Document]:
+    """The entries of an RSS or Atom feed as documents (the dateline cut from each text, as for files); a
+    `DocumentError` naming `where` when the data is no feed."""
+    try:
+        records = parse_feed(data, where)
+    except FeedError as err:
+        raise DocumentError(str(err)) from None
+    docs = []
+    for r in records:
+        dateline, text = split_dateline(_clean(r["text"]))
+        docs.append(
+            Document(
+                text=text or _clean(r["text"]),
+                title=r["title"],
+                url=r["url"],
+                date=r["date"],
+                source=where,
+                dateline=dateline,
+                external_id=r["external_id"],
+                meta=r["meta"],
+            )  # fmt: skip
+        )
+    return docs
 
 
 _FILE_TITLE = re.compile(r"\.(?:docx?|pdf|indd|odt|rtf|txt)$|^untitled$", re.I)  # a title that names a file
