@@ -1,8 +1,8 @@
 """Article text and metadata from saved news pages (tests/data/pages/): the plain converter (every visible text
 block) against the extraction `qa index` uses (index.html.extract_page, trafilatura), on the same passages.
 
-- passage share: passages (the index's own splitter) all of whose sentences are article text (the headline or
-  a sentence of the article body in truth.json); a passage mixing a menu with the story counts as not;
+- passage share: passages (the index's own splitter) all of whose sentences are article text (the headline, the
+  standfirst or a sentence of the article body in truth.json); a passage mixing a menu with the story counts as not;
 - sentence share: the same per sentence; recall: the article's sentences that reach the index;
 - metadata: title, date, author(s), site and language found and right, over the pages that state them.
 
@@ -37,7 +37,7 @@ def plain_document(path: Path) -> Document:
 
 
 def shares(doc: Document, truth: dict, count_tokens) -> dict[str, int]:
-    article = norm(" ".join([truth["title"], *truth["body"]]))
+    article = norm(" ".join([truth["title"], truth.get("standfirst", ""), *truth["body"]]))
     in_article = [norm(doc.text[s:e]) in article for s, e in split_sentences(doc.text)]
     passages = make_passages(doc, count_tokens)
     ok = [all(norm(doc.text[s:e]) in article for s, e in p.sentences) for p in passages]
@@ -70,6 +70,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=Path, default=ROOT / "tests" / "data" / "pages")
     ap.add_argument("--output", type=Path, default=None, help="also save the figures into this JSON file")
+    ap.add_argument("--key", default="extraction", help="the key of the figures in --output")
     args = ap.parse_args()
     truth = json.loads((args.pages / "truth.json").read_text(encoding="utf-8"))
     count_tokens = Embedder().count_tokens
@@ -109,8 +110,8 @@ def main() -> None:
             print(f"   {page:28} {p['article_passages']}/{p['passages']} passages, kept {kept}{missed}")
     if args.output:
         lean = {name: {k: v for k, v in r.items() if k != "pages"} for name, r in results.items()}
-        save_results(args.output, {"pages": len(truth), "command": "python -m bench.bench_extraction", **lean},
-                     key="extraction")  # fmt: skip
+        command = f"python -m bench.bench_extraction --pages {args.pages.resolve().relative_to(ROOT)}"
+        save_results(args.output, {"pages": len(truth), "command": command, **lean}, key=args.key)
 
 
 if __name__ == "__main__":

@@ -458,16 +458,14 @@ LAYOUTS = [wordpress, jsonld, opengraph, divsoup, table_layout, amp, cookie_wall
            dublin_core, french]  # fmt: skip
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "pages")
-    args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+def write_set(articles: list[dict], layouts: list, out: Path) -> int:
+    """Write each article in its layout to `out`, and truth.json: its text and the metadata the page states."""
+    out.mkdir(parents=True, exist_ok=True)
     truth = {}
-    for a, layout in zip(ARTICLES, LAYOUTS):
+    for a, layout in zip(articles, layouts):
         name = f"{a['slug']}.html"
         page = layout(a)
-        (args.out / name).write_text(page, encoding="utf-8")
+        (out / name).write_text(page, encoding="utf-8")
         truth[name] = {
             "layout": layout.__name__,
             "title": a["title"],
@@ -475,10 +473,18 @@ def main() -> None:
             "date": a["date"],
             "site": a["site"],
             "language": a["lang"] if " lang=" in page[:200] else "",  # stated only by <html lang>
+            "standfirst": a.get("standfirst", ""),
             "body": a["body"],
         }
-    (args.out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(truth)} pages and truth.json to {args.out}")
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(truth)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "pages")
+    args = ap.parse_args()
+    print(f"wrote {write_set(ARTICLES, LAYOUTS, args.out)} pages and truth.json to {args.out}")
 
 
 if __name__ == "__main__":
