@@ -118,29 +118,31 @@ class DocFilter:
 
     @classmethod
     def parse(cls, obj: object, where: str = "filters") -> DocFilter:
-        """A filter from its JSON form; a `FilterError` naming the wrong part (`where.since`, ...)."""
+        """A filter from its JSON form; a `FilterError` naming the wrong part (`where.since`, or `since` when
+        `where` is '')."""
         if obj is None:
             return cls()
+        at = f"{where}." if where else ""
         if not isinstance(obj, Mapping):
             raise FilterError(f"{where} must be an object with keys {', '.join(FILTER_KEYS)}")
         unknown = [k for k in obj if k not in FILTER_KEYS]
         if unknown:
-            raise FilterError(f"{where}.{unknown[0]}: unknown filter key (known: {', '.join(FILTER_KEYS)})")
-        since, until = (_date_arg(obj.get(k), f"{where}.{k}") for k in ("since", "until"))  # since > until: none
+            raise FilterError(f"{at}{unknown[0]}: unknown filter key (known: {', '.join(FILTER_KEYS)})")
+        since, until = (_date_arg(obj.get(k), f"{at}{k}") for k in ("since", "until"))  # since > until: none
         meta = obj.get("meta") or {}
         if not isinstance(meta, Mapping):
-            raise FilterError(f"{where}.meta must be an object of KEY: VALUE pairs")
+            raise FilterError(f"{at}meta must be an object of KEY: VALUE pairs")
         pairs = []
         for k, v in meta.items():
             if not isinstance(v, str | int | float | bool) or not str(k).strip():
-                raise FilterError(f"{where}.meta.{k}: a value must be a string, number or boolean")
+                raise FilterError(f"{at}meta.{k}: a value must be a string, number or boolean")
             pairs.append((norm(k), norm(v)))
         return cls(
             since=since,
             until=until,
-            sources=_strings(obj.get("sources"), f"{where}.sources", lower=True),
-            documents=_strings(obj.get("documents"), f"{where}.documents", lower=False),
-            meta=tuple(_bounded(pairs, f"{where}.meta")),
+            sources=_strings(obj.get("sources"), f"{at}sources", lower=True),
+            documents=_strings(obj.get("documents"), f"{at}documents", lower=False),
+            meta=tuple(_bounded(pairs, f"{at}meta")),
         )
 
     @classmethod
@@ -163,6 +165,7 @@ class DocFilter:
         return cls.parse(
             {"since": since or None, "until": until or None, "sources": list(sources), "documents": list(documents),
              "meta": meta},
+            where="",
         )  # fmt: skip
 
     def to_json(self) -> str:
