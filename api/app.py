@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
 from annotated_types import Ge, Le
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -29,10 +29,12 @@ from api.auth import AccessControl, Keyring, principal_of
 from api.cors import add_cors
 from api.documents import add_document_routes
 from api.errors import document_errors, errors
+from api.filters import Filters, search_filter
 from api.limits import BodyLimit, Busy, WorkLimiter
 from api.observability import AccessLog, Metrics, add_metrics_route
 from api.rate_limit import RateLimit
 from index.documents import DocumentError, DocumentTooLarge
+from index.filters import DocFilter, FilterError
 from qa.answers import AskResponse, PassageHit
 from qa.followup import Turn
 from qa.pipeline import (
@@ -78,6 +80,9 @@ class AskRequest(BaseModel):
             f"earlier turns, oldest first (at most {MAX_HISTORY_TURNS}, {MAX_HISTORY_CHARS:,} characters in all); "
             "an assistant turn may carry the `answer` it gave (an /ask response)"
         ),
+    )
+    filters: Filters | None = Field(
+        default=None, description="answer only from these documents (by date, source, id, metadata)"
     )
 
 
@@ -191,6 +196,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _bad_query(request: Request, err: QueryError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(err)})
 
+    @app.exception_handler(FilterError)
+    async def _bad_filter(request: Request, err: FilterError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(err)})
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         headers = dict(err.headers or {})
@@ -268,16 +277,18 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
         """Answer a question: extractive answers with document offsets, and the passages read."""
         p = pipe()
         who = principal_of(request.scope).identity
-        return await work("/ask", lambda: p.ask(req.question, top_k=req.top_k, history=req.history), who)
+        f = req.filters.to_filter() if req.filters else None
+        return await work("/ask", lambda: p.ask(req.question, top_k=req.top_k, history=req.history, filters=f), who)
 
     @app.get("/search", response_model=list[PassageHit], responses=errors(422, 503))
     async def search(
         request: Request,
         q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK, description="query text"),
         k: int = Query(5, ge=1, le=MAX_TOP_K),
+        f: DocFilter = Depends(search_filter),
     ) -> list[PassageHit]:
-        """Retrieve passages only (no reading)."""
+        """Retrieve passages only (no reading), of the documents the filter parameters allow."""
         p = pipe()
-        return await work("/search", lambda: p.search(q, top_k=k), principal_of(request.scope).identity)
+        return await work("/search", lambda: p.search(q, top_k=k, filters=f), principal_of(request.scope).identity)
 
     add_document_routes(app, pipe, settings.max_document_chars, work, AuditLog(settings.audit_log))

@@ -7,7 +7,7 @@ The text is Markdown that also reads well as plain text.
 from __future__ import annotations
 
 from qa.answers import Answer, AskResponse
-from qa.citations import CitedItem, CitedResponse, cite
+from qa.citations import CitedItem, CitedResponse, cite, provenance
 
 NO_ANSWER = "I could not find an answer to that in the indexed articles."
 MAX_OTHER_ANSWERS = 2
@@ -61,7 +61,10 @@ def render_answer(resp: AskResponse) -> str:
     else:
         blocks.append(NO_ANSWER)
     if cited.sources:
-        sources = [f"- [{n}] {quote(a)} — *{a.title or a.document_id}*" for n, a in enumerate(cited.sources, 1)]
+        sources = [
+            f"- [{n}] {quote(a)} — *{a.title or a.document_id}*" + (f" ({provenance(a)})" if provenance(a) else "")
+            for n, a in enumerate(cited.sources, 1)
+        ]
         blocks.append("**Sources**")
         blocks.append("\n".join(sources))
     return "\n\n".join(blocks) + "\n"

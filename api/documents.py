@@ -1,5 +1,6 @@
-"""The document routes: list, read, add and delete indexed articles (writes need a write key, see `auth`; each
-is recorded in the audit log, and an added document's metadata keeps when and by which key it came).
+"""The document routes: list, read, add and delete indexed articles, and add a feed's entries (`POST /feeds`).
+Writes need a write key (see `auth`); each is recorded in the audit log, and an added document's metadata
+keeps when and by which key it came.
 
 A document added or deleted here is answered from (or no longer) on the very next request, by this process
 and by every other process serving the same index.
@@ -18,7 +19,7 @@ from api.audit import PROVENANCE, AuditLog, provenance, utc_now
 from api.auth import Principal, principal_of
 from api.errors import errors
 from index.datelines import split_dateline
-from index.documents import Document, DocumentError, check_size
+from index.documents import Document, DocumentError, check_size, feed_documents
 from qa.pipeline import NOT_BLANK, QAPipeline
 
 
@@ -102,7 +103,7 @@ def add_document_routes(
         """The indexed documents in the order they were added, a page at a time."""
         return [asdict(d) for d in pipe().documents(offset, limit)]
 
-    @app.get("/documents/{doc_id}", response_model=DocumentFull, responses=errors(404))
+    @app.get("/documents/{doc_id:path}", response_model=DocumentFull, responses=errors(404))
     def document(doc_id: str) -> dict[str, Any]:
         """One document with its full text, by id or external id."""
         d = pipe().document(doc_id)
@@ -131,7 +132,33 @@ def add_document_routes(
         response.status_code = 201 if result.added else 200
         return AddResponse(**asdict(result), documents=p.stats().documents)
 
-    @app.delete("/documents/{doc_id}", response_model=DeleteResponse, responses={**errors(404), **writes})
+    @app.post(
+        "/feeds",
+        response_model=AddResponse,
+        status_code=201,
+        responses={200: {"description": "every entry indexed already (no change)", "model": AddResponse},
+                   **errors(422), **writes},
+        openapi_extra=_FEED_BODY,
+    )  # fmt: skip
+    async def add_feed(request: Request, response: Response) -> AddResponse:
+        """Index an RSS (0.9x, 1.0, 2.0) or Atom feed sent as the body: each entry a document with its link as
+        external id, so a feed posted again adds only new entries and replaces changed ones (201 when anything
+        was added, 200 when nothing was new)."""
+        body = await request.body()
+        if not body.strip():
+            raise DocumentError("feed: the request body is empty (send the RSS or Atom XML)")
+        who, when = principal_of(request.scope), utc_now()
+        docs = [_with_origin(check_size(d, max_chars), provenance(who, when)) for d in feed_documents(body, "feed")]
+        if not docs:
+            raise DocumentError("feed: the feed has no entry with text")
+        p = pipe()
+        result = await work("/feeds", lambda: p.add(docs), who.identity)
+        if result.added or result.replaced:
+            audit.record("add", who, result.added, "/feeds", when, replaced=result.replaced)
+        response.status_code = 201 if result.added else 200
+        return AddResponse(**asdict(result), documents=p.stats().documents)
+
+    @app.delete("/documents/{doc_id:path}", response_model=DeleteResponse, responses={**errors(404), **writes})
     async def delete_document(doc_id: str, request: Request) -> DeleteResponse:
         """Remove a document (by id or external id) and its passages; 404 when there is none."""
         p = pipe()
@@ -141,6 +168,22 @@ def add_document_routes(
             raise HTTPException(status_code=404, detail=f"no document with id {doc_id!r}")
         audit.record("delete", who, deleted, "/documents/{doc_id}")
         return DeleteResponse(deleted=deleted, documents=p.stats().documents)
+
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
+_FEED_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "description": "an RSS or Atom feed"}} for t in _FEED_TYPES},
+    }
+}
+
+
+def _with_origin(d: Document, origin: dict[str, Any]) -> Document:
+    """`d` with `origin` (when and by which key it came) in its metadata."""
+    from dataclasses import replace
+
+    return replace(d, meta={**d.meta, PROVENANCE: origin})
 
 
 def _to_document(d: DocumentIn, where: str, max_chars: int, origin: dict[str, Any]) -> Document:

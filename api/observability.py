@@ -62,7 +62,7 @@ class Metrics:
 
 def _route(scope: Scope) -> str:
     route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    return getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"  # without :path
 
 
 class AccessLog:

@@ -27,7 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, Valida
 from api.auth import principal_of
 from api.chat_render import render_answer
 from api.chat_tasks import bookkeeping_reply, unwrap_question
+from api.filters import Filters
 from api.limits import Busy, WorkLimiter
+from index.filters import FilterError
 from qa.answers import AskResponse
 from qa.followup import Turn
 from qa.pipeline import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, QueryError, check_question
@@ -70,6 +72,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
+    filters: Filters | None = None  # articleqa's extra field: the `filters` of POST /ask
 
 
 def openai_error(
@@ -114,7 +117,12 @@ def _param(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ChatRequest.model_fields or part in ChatMessage.model_fields or part in ("include_usage",):
+        elif (
+            part in ChatRequest.model_fields
+            or part in ChatMessage.model_fields
+            or part in ("include_usage",)
+            or (out.startswith("filters") and (part in Filters.model_fields or out.endswith("meta")))
+        ):
             out += f".{part}" if out else part
         else:
             break  # a union branch tag such as 'str' or 'list[ContentPart]'
@@ -370,7 +378,11 @@ async def chat_completions(request: Request) -> Response:
     memory: AnswerMemory = request.app.state.answer_memory
     history = recent(to_turns(req.messages[:last], memory))
     pipe = request.app.state.pipeline
-    return await _answer(request, comp, req, lambda: pipe.ask(question, top_k=TOP_K, history=history), last)
+    try:
+        f = req.filters.to_filter() if req.filters else None
+    except FilterError as err:
+        return openai_error(400, str(err), param="filters")
+    return await _answer(request, comp, req, lambda: pipe.ask(question, top_k=TOP_K, history=history, filters=f), last)
 
 
 async def _answer(

@@ -1,4 +1,8 @@
-"""Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl) and what the index keeps.
+"""Documents: what the loaders read from files (.txt, .md, .html, .json, .jsonl, .pdf) and what the index keeps.
+
+A saved web page is read for its article and metadata (index.html), a PDF for its text layer with the offset of
+each page (index.pdf: `meta["pages"]`, so that answers cite their page), an RSS or Atom feed (.xml, .rss, .atom)
+for its entries, one document each with its link as external id (index.feeds).
 
 A document's id is a hash of its title and text, so loading the same content again yields the same id and
 re-indexing is idempotent.
@@ -15,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from index.datelines import split_dateline
+from index.feeds import FEED_SUFFIXES, FeedError, parse_feed
+from index.filters import published_date
+from index.html import extract_page
+from index.pdf import PdfError, read_pdf
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | PDF_SUFFIXES | FEED_SUFFIXES
 
 
 class DocumentError(ValueError):
@@ -47,6 +56,7 @@ class Document:
     def __post_init__(self) -> None:
         if not self.id:
             self.id = document_id(self.title, self.text)
+        self.date = published_date(self.date) or self.date  # ISO when it is a date in any usual form
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict, as saved in the index's documents.jsonl."""
@@ -93,34 +103,6 @@ def _read_text(path: Path) -> str:
         raise DocumentError(f"{path}: not a text file (not valid UTF-8)") from None
 
 
-_HTML_BLOCKS = [
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "td", "th", "title", "tr", "ul",
-]  # fmt: skip
-
-
-def _html_to_text(html: str) -> tuple[str, str]:
-    """Visible text of an HTML page (no scripts, styles or head), one block per line; and its title."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
-        tag.decompose()
-    # Line breaks only around block elements: inline ones (<b>, <a>, <span>) stay inside their sentence,
-    # because a line break always ends a sentence for the passage splitter.
-    for tag in soup.find_all(_HTML_BLOCKS):
-        if tag.name == "br":
-            tag.replace_with("\n")
-        else:
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-    text = soup.get_text("")
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line), title
-
-
 def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
@@ -146,8 +128,32 @@ def _record_to_document(rec: Any, where: str) -> Document:
     )
 
 
+def _json_documents(path: Path, raw: str) -> list[Document]:
+    """One document per record of a JSON file (an object, a list, or `{"documents": [...]}`) or JSON Lines."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise DocumentError(f"{path}: invalid JSON ({err})") from None
+        if isinstance(data, dict) and isinstance(data.get("documents"), list):
+            data = data["documents"]
+        records = data if isinstance(data, list) else [data]
+        return [_record_to_document(r, f"{path}[{i}]") for i, r in enumerate(records)]
+    docs = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
+        docs.append(_record_to_document(rec, f"{path}:{n}"))
+    return docs
+
+
 def load_file(path: str | Path) -> list[Document]:
-    """Documents in one file: one for text, Markdown and HTML; one per record for JSON and JSON Lines."""
+    """Documents in one file: one for text, Markdown, HTML and PDF; one per record for JSON and JSON Lines, one
+    per entry for a feed."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(f"{path}: no such file or directory")
@@ -156,30 +162,20 @@ def load_file(path: str | Path) -> list[Document]:
         raise DocumentError(
             f"{path}: unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
         )
+    if suffix in PDF_SUFFIXES:
+        return [_pdf_document(path)]
+    if suffix in FEED_SUFFIXES:
+        docs = feed_documents(path.read_bytes(), str(path))
+        if not docs:
+            raise DocumentError(f"{path}: the feed has no entry with text")
+        return docs
     raw = _read_text(path)
     if suffix in JSON_SUFFIXES:
-        if suffix == ".json":
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DocumentError(f"{path}: invalid JSON ({err})") from None
-            if isinstance(data, dict) and isinstance(data.get("documents"), list):
-                data = data["documents"]
-            records = data if isinstance(data, list) else [data]
-            return [_record_to_document(r, f"{path}[{i}]") for i, r in enumerate(records)]
-        docs = []
-        for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DocumentError(f"{path}:{n}: invalid JSON ({err})") from None
-            docs.append(_record_to_document(rec, f"{path}:{n}"))
-        return docs
+        return _json_documents(path, raw)
+    meta: dict[str, Any]
     if suffix in HTML_SUFFIXES:
-        text, title = _html_to_text(raw)
-        meta: dict[str, str] = {}
+        page = extract_page(raw)
+        text, title, meta = page.text, page.title, {**page.meta, "url": page.url, "date": page.date}
     else:
         meta, body = _split_front_matter(raw.replace("\r\n", "\n").replace("\r", "\n"))
         text, title = _clean(body), meta.pop("title", "")
@@ -197,6 +193,51 @@ def load_file(path: str | Path) -> list[Document]:
             meta=meta,
         )
     ]
+
+
+def feed_documents(data: bytes | str, where: str) -> list[Document]:
+    """The entries of an RSS or Atom feed as documents (the dateline cut from each text, as for files); a
+    `DocumentError` naming `where` when the data is no feed."""
+    try:
+        records = parse_feed(data, where)
+    except FeedError as err:
+        raise DocumentError(str(err)) from None
+    docs = []
+    for r in records:
+        dateline, text = split_dateline(_clean(r["text"]))
+        docs.append(
+            Document(
+                text=text or _clean(r["text"]),
+                title=r["title"],
+                url=r["url"],
+                date=r["date"],
+                source=where,
+                dateline=dateline,
+                external_id=r["external_id"],
+                meta=r["meta"],
+            )  # fmt: skip
+        )
+    return docs
+
+
+_FILE_TITLE = re.compile(r"\.(?:docx?|pdf|indd|odt|rtf|txt)$|^untitled$", re.I)  # a title that names a file
+
+
+def _pdf_document(path: Path) -> Document:
+    """One PDF as a document: its text (the dateline cut), page starts moved with the cut, its metadata."""
+    try:
+        pdf = read_pdf(path)
+    except PdfError as err:
+        raise DocumentError(str(err)) from None
+    dateline, text = split_dateline(pdf.text)
+    cut = len(pdf.text) - len(text)
+    at = next((i for i, (a, b) in enumerate(zip(pdf.text, text)) if a != b), len(text))
+    pages = [s if s <= at else max(at, s - cut) for s in pdf.pages]
+    title = pdf.title if pdf.title and not _FILE_TITLE.search(pdf.title) else ""
+    return Document(
+        text=text, title=title or path.stem.replace("_", " ").replace("-", " "), date=pdf.date, source=str(path),
+        dateline=dateline, meta={**pdf.meta, "pages": pages},
+    )  # fmt: skip
 
 
 def iter_files(paths: Iterable[str | Path]) -> list[Path]:

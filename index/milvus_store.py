@@ -24,6 +24,10 @@ Four collections, all with Strong consistency, so a search right after an add or
 - `NAME_meta`: format version, embedding model, dimension and splitter. An index built with another model or
   format is refused ("... rebuild it with: qa index --rebuild").
 
+Passages and documents both carry the document's filter fields (`published` ISO date, `names` of its source,
+`facets` JSON of its metadata; see `index.filters`), so a filtered search is one boolean expression on the
+collection searched, evaluated by Milvus inside the search.
+
 `texts` and `meta` have a 2-dimensional dummy vector (FLAT, L2): Milvus requires a vector field in every collection.
 
 Milvus has no transactions. An add writes a batch's texts and passages first, then the document rows, which
@@ -56,10 +60,12 @@ from pymilvus.exceptions import MilvusException
 from index.batching import add_in_batches
 from index.documents import Document
 from index.embedder import Embedder
+from index.filters import DocFilter, facets, published_date, source_names
 from index.passages import Passage, SplitterSettings
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
     AddResult,
+    DocLabel,
     DocumentSummary,
     IndexStoreError,
     ProgressFn,
@@ -68,7 +74,7 @@ from index.store import (
 )
 from index.text import STOP_WORDS, bm25_tokens
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the filter fields (published, names, facets) on passages and documents
 DEFAULT_COLLECTION = "articleqa"
 BATCH_PASSAGES = 256  # passages embedded and written together: the unit of progress
 MAX_VARCHAR = 65_535  # bytes: the default and largest max_length of a Milvus VARCHAR
@@ -82,6 +88,8 @@ ANALYZER: dict[str, Any] = {
     "tokenizer": "standard",
     "filter": ["lowercase", "asciifolding", {"type": "stop", "stop_words": sorted(STOP_WORDS)}],
 }
+MAX_NAMES = 16  # source names kept per document (its publication's names and its URL's host)
+MAX_FACETS_BYTES = 60_000  # the facets JSON of one document (Milvus's JSON field takes 65,536)
 _IN_CHUNK = 500  # values per `in [...]` filter
 _PIECES_PER_CALL = 64  # pieces per write or read (at most 4 MB)
 _ROWS_PER_CALL = 512
@@ -277,6 +285,7 @@ def _passages_schema(dim: int) -> Any:
     s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True, analyzer_params=ANALYZER)
     s.add_field("sentences", DataType.VARCHAR, max_length=MAX_VARCHAR)
     s.add_field("whole", DataType.BOOL)  # False: text and sentences are kept in the texts collection
+    _add_filter_fields(s)
     s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_function(
@@ -294,6 +303,7 @@ def _documents_schema() -> Any:
     s.add_field("chars", DataType.INT64)
     s.add_field("passages", DataType.INT64)
     s.add_field("added", DataType.INT64)
+    _add_filter_fields(s)
     s.add_field("heading_sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_function(
         Function(
@@ -301,6 +311,42 @@ def _documents_schema() -> Any:
         )
     )
     return s
+
+
+def _add_filter_fields(s: Any) -> None:
+    """The document's facets that filters test (index.filters), on passages too: a filtered search is one
+    boolean expression over the collection it searches."""
+    s.add_field("published", DataType.VARCHAR, max_length=10)  # ISO date, or ""
+    s.add_field("names", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_NAMES, max_length=KEY_LENGTH)
+    s.add_field("facets", DataType.JSON)
+
+
+def filter_fields(d: Document) -> dict[str, Any]:
+    """The filter fields of a document's rows: published date, source names, metadata facets (bounded)."""
+    kept: dict[str, list[str]] = {}
+    size = 2
+    for k, values in facets(d.meta).items():
+        n = len(json.dumps({k: values}, ensure_ascii=False).encode("utf-8"))
+        if size + n <= MAX_FACETS_BYTES:
+            kept[k], size = values, size + n
+    names = [n for n in source_names(d.url, d.meta) if len(n.encode("utf-8")) <= KEY_LENGTH][:MAX_NAMES]
+    return {"published": published_date(d.date), "names": names, "facets": kept}
+
+
+def filter_expression(f: DocFilter, doc_ids: Sequence[str] | None, id_field: str = "doc") -> str:
+    """The Milvus boolean expression of a filter (`doc_ids`: the ids its `documents` resolved to, tested on
+    `id_field`: `doc` on passages, `id` on documents)."""
+    parts = []
+    if doc_ids is not None:
+        parts.append(_in(id_field, doc_ids))
+    if f.since:
+        parts.append(f"published >= {_quote(f.since)}")
+    if f.until:
+        parts.append(f'published != "" and published <= {_quote(f.until)}')
+    if f.sources:
+        parts.append(f"array_contains_any(names, [{', '.join(_quote(v) for v in f.sources)}])")
+    parts += [f"json_contains(facets[{_quote(k)}], {_quote(v)})" for k, v in f.meta]
+    return " and ".join(f"({p})" for p in parts)
 
 
 def _texts_schema() -> Any:
@@ -511,8 +557,8 @@ class MilvusStore:
         for d in fresh:
             pieces += self._piece_rows(d.id, f"{d.id}:t", d.text)
             for i in by_doc.get(d.id, []):
-                passage_rows.append(self._passage_row(passages[i], vecs[i], pieces))
-            doc_rows[d.id] = self._document_row(d, len(by_doc.get(d.id, [])), pieces)
+                passage_rows.append(self._passage_row(passages[i], vecs[i], pieces, d))
+            doc_rows[d.id] = {**self._document_row(d, len(by_doc.get(d.id, [])), pieces), **filter_fields(d)}
         self._upsert("texts", pieces, _PIECES_PER_CALL)
         self._upsert("passages", passage_rows, _ROWS_PER_CALL)
         olds = self._ids_by_external([d.external_id for d in fresh if d.external_id])
@@ -544,7 +590,8 @@ class MilvusStore:
             for n, piece in enumerate(_pieces(s))
         ]
 
-    def _passage_row(self, p: Passage, vec: np.ndarray, pieces: list[dict[str, Any]]) -> dict[str, Any]:
+    def _passage_row(self, p: Passage, vec: np.ndarray, pieces: list[dict[str, Any]], d: Document) -> dict[str, Any]:
+        """A passage's row, with its document `d`'s filter fields."""
         sentences = json.dumps(p.sentences)
         whole = _fits(p.text) and _fits(sentences)
         if not whole:  # a sentence longer than a VARCHAR: the passage is kept whole in the texts
@@ -552,7 +599,7 @@ class MilvusStore:
         return {
             "id": p.id, "doc": p.document_id, "start_char": p.start, "end_char": p.end,
             "text": p.text if whole else p.text[:PIECE_CHARS], "sentences": sentences if whole else "",
-            "whole": whole, "vector": np.asarray(vec, dtype=np.float32).tolist(),
+            "whole": whole, "vector": np.asarray(vec, dtype=np.float32).tolist(), **filter_fields(d),
         }  # fmt: skip
 
     def _document_row(self, d: Document, n_passages: int, pieces: list[dict[str, Any]]) -> dict[str, Any]:
@@ -661,32 +708,50 @@ class MilvusStore:
         return [h for h in hits if h["entity"]["doc"] in held]
 
     # ---- searching --------------------------------------------------------------------------------
+    def _expression(self, within: DocFilter | None, field: str = "doc") -> str | None:
+        """The search filter of `within` ('' for none; None when its `documents` name no held document)."""
+        if not within:
+            return ""
+        ids: list[str] | None = None
+        if within.documents:
+            held = self._held_ids(within.documents)
+            by_ext = self._ids_by_external([k for k in within.documents if k not in held])
+            ids = sorted(held | {i for found in by_ext.values() for i in found})
+            if not ids:
+                return None
+        return filter_expression(within, ids, field)
+
     @_milvus_errors
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(passage id, cosine) of the k nearest passages."""
-        if k <= 0:
+    def dense_search(self, vector: np.ndarray, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) of the k nearest passages (of the documents `within` allows: Milvus filters
+        inside the search)."""
+        expr = self._expression(within)
+        if k <= 0 or expr is None:
             return []
         res = self._c.search(
             self.names["passages"],
             data=[np.asarray(vector, dtype=np.float32).tolist()],
             anns_field="vector",
             limit=min(k, MAX_TOP_K),
+            filter=expr,
             output_fields=["doc"],
             search_params={"metric_type": "COSINE"},
         )
         return [(h["id"], float(h["distance"])) for h in self._live(list(res[0]))]
 
     @_milvus_errors
-    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of up to k passages matching any keyword of `query`."""
+    def keyword_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of up to k passages matching any keyword of `query` (and `within`)."""
         text = " ".join(dict.fromkeys(bm25_tokens(query)))
-        if not text or k <= 0:
+        expr = self._expression(within)
+        if not text or k <= 0 or expr is None:
             return []
         res = self._c.search(
             self.names["passages"],
             data=[text],
             anns_field="sparse",
             limit=min(k, MAX_TOP_K),
+            filter=expr,
             output_fields=["doc"],
             search_params={"metric_type": "BM25"},
         )
@@ -694,20 +759,31 @@ class MilvusStore:
         return [(h["id"], _score(h["distance"])) for h in self._live(hits)]
 
     @_milvus_errors
-    def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def title_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
         """(document id, BM25 score) of documents whose title or dateline shares a keyword with `query`."""
         text = " ".join(dict.fromkeys(bm25_tokens(query)))
-        if not text or k <= 0:
+        expr = self._expression(within, field="id")
+        if not text or k <= 0 or expr is None:
             return []
         res = self._c.search(
             self.names["documents"],
             data=[text],
             anns_field="heading_sparse",
             limit=min(k, MAX_TOP_K),
+            filter=expr,
             output_fields=["id"],
             search_params={"metric_type": "BM25"},
         )
         return [(h["id"], _score(h["distance"])) for h in res[0] if _score(h["distance"]) > 0]
+
+    @_milvus_errors
+    def count_documents(self, within: DocFilter | None = None) -> int:
+        """How many documents `within` allows (all of them without a filter)."""
+        expr = self._expression(within, field="id")
+        if expr is None:
+            return 0
+        rows = self._c.query(self.names["documents"], filter=expr, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
 
     # ---- reading ----------------------------------------------------------------------------------
     def _passages_of_rows(self, rows: Sequence[dict[str, Any]]) -> dict[str, Passage]:
@@ -747,6 +823,12 @@ class MilvusStore:
         """Title of each of these documents."""
         records = self._records(self._get("documents", doc_ids, ["id", "record"]))
         return {i: str(rec["title"]) for i, rec in records.items()}
+
+    @_milvus_errors
+    def labels(self, doc_ids: Sequence[str]) -> dict[str, DocLabel]:
+        """Title, date, source and page starts of each of these documents."""
+        records = self._records(self._get("documents", doc_ids, ["id", "record"]))
+        return {i: DocLabel.of(r["title"], r["date"], r["url"], r["meta"]) for i, r in records.items()}
 
     @_milvus_errors
     def document(self, doc_id: str) -> Document | None:

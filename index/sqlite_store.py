@@ -15,6 +15,7 @@ import random
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -24,10 +25,12 @@ import numpy as np
 from index.batching import add_in_batches
 from index.documents import Document
 from index.embedder import Embedder
+from index.filters import DocFilter, from_json
 from index.passages import Passage, SplitterSettings
 from index.store import (
     DEFAULT_MAX_DOCUMENT_CHARS,
     AddResult,
+    DocLabel,
     DocumentSummary,
     IndexStoreError,
     ProgressFn,
@@ -42,6 +45,7 @@ DB_FILE = "store.sqlite"
 BATCH_PASSAGES = 256  # passages embedded and committed together: the unit of progress and of durability
 _TOKENIZE = "unicode61 remove_diacritics 2"
 _MAX_PARAMS = 900
+_SCOPES_KEPT = 32  # filters whose allowed documents and passages are kept (until the index changes)
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -129,6 +133,7 @@ class SQLiteStore:
         self._lock = threading.RLock()  # guards the FAISS index and its sequence number
         self._vectors: VectorIndex | None = None
         self._seq = 0
+        self._scopes: OrderedDict[str, tuple[int, str, np.ndarray]] = OrderedDict()  # filter -> (seq, docs, rows)
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.directory)
         self.splitter = self._init_schema(splitter)
@@ -143,6 +148,7 @@ class SQLiteStore:
                 conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 conn.execute("PRAGMA synchronous = FULL")  # an acknowledged add survives power loss too
                 conn.execute("PRAGMA foreign_keys = ON")
+                conn.create_function("qa_match", 6, _match, deterministic=True)
             except sqlite3.DatabaseError as err:
                 raise store_error(self.directory, err) from None
             except sqlite3.Error as err:
@@ -378,13 +384,41 @@ class SQLiteStore:
             vi.save(self.directory, self._seq)
 
     # ---- reading ----------------------------------------------------------------------------------
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(passage id, cosine) of the k nearest passages."""
+    def dense_search(self, vector: np.ndarray, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) of the k nearest passages (of the documents `within` allows)."""
         vi = self.sync()
+        allowed = self._scope(within)[1] if within else None
         with self._lock:
-            hits = vi.search(vector, k)
+            hits = vi.search(vector, k, allowed)
         ids = self._ids_of_rows([r for r, _ in hits])
         return [(ids[r], s) for r, s in hits if r in ids]
+
+    def _scope(self, within: DocFilter) -> tuple[str, np.ndarray]:
+        """The documents `within` allows (their row ids as a JSON array, for `json_each`) and their passages' row
+        ids (the FAISS selector's): found once by SQL (`qa_match` over the documents table) and kept until the
+        index changes, so the three searches of a question, and the next questions with the same filter, reuse it."""
+        key = within.to_json()
+        conn = self._conn()
+        seq = self._latest_seq(conn)
+        with self._lock:
+            hit = self._scopes.get(key)
+            if hit is not None and hit[0] == seq:
+                self._scopes.move_to_end(key)
+                return hit[1], hit[2]
+        conn.execute("BEGIN")  # the documents and passages of one snapshot
+        try:
+            seq = self._latest_seq(conn)
+            docs = [r for (r,) in conn.execute(f"SELECT row FROM documents d WHERE {_MATCH}", (key,))]
+            doc_json = json.dumps(docs)
+            rows = conn.execute("SELECT row FROM passages WHERE doc IN (SELECT value FROM json_each(?))", (doc_json,))
+            passages = np.array([r for (r,) in rows], dtype=np.int64)
+        finally:
+            conn.execute("COMMIT")
+        with self._lock:
+            self._scopes[key] = (seq, doc_json, passages)
+            while len(self._scopes) > _SCOPES_KEPT:
+                self._scopes.popitem(last=False)
+        return doc_json, passages
 
     def _ids_of_rows(self, rows: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -393,29 +427,39 @@ class SQLiteStore:
             out.update((int(r), i) for r, i in self._conn().execute(q, chunk))
         return out
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of up to k passages matching any keyword of `query`."""
+    def keyword_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of up to k passages matching any keyword of `query` (and `within`)."""
         q = fts_query(query)
         if not q or k <= 0:
             return []
+        scope, args = ("", ()) if not within else (" AND p.doc IN (SELECT value FROM json_each(?))",
+                                                   (self._scope(within)[0],))  # fmt: skip
         rows = self._conn().execute(
             "SELECT p.id, -f.rank FROM passage_fts f JOIN passages p ON p.row = f.rowid "
-            "WHERE passage_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            (q, k),
+            f"WHERE passage_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
+            (q, *args, k),
         )
         return [(i, float(s)) for i, s in rows]
 
-    def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def title_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
         """(document id, BM25 score) of documents whose title or dateline shares a keyword with `query`."""
         q = fts_query(query)
         if not q or k <= 0:
             return []
+        scope, args = ("", ()) if not within else (" AND d.row IN (SELECT value FROM json_each(?))",
+                                                   (self._scope(within)[0],))  # fmt: skip
         rows = self._conn().execute(
             "SELECT d.id, -f.rank FROM title_fts f JOIN documents d ON d.row = f.rowid "
-            "WHERE title_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            (q, k),
+            f"WHERE title_fts MATCH ?{scope} ORDER BY f.rank LIMIT ?",
+            (q, *args, k),
         )
         return [(i, float(s)) for i, s in rows]
+
+    def count_documents(self, within: DocFilter | None = None) -> int:
+        """How many documents `within` allows (all of them without a filter)."""
+        if not within:
+            return self.stats().documents
+        return len(json.loads(self._scope(within)[0]))
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """The passages with these ids that are still held."""
@@ -457,6 +501,16 @@ class SQLiteStore:
         for chunk in _chunks(list(dict.fromkeys(doc_ids))):
             q = f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
             out.update(self._conn().execute(q, chunk))
+        return out
+
+    def labels(self, doc_ids: Sequence[str]) -> dict[str, DocLabel]:
+        """Title, date, source and page starts of each of these documents."""
+        out: dict[str, DocLabel] = {}
+        for chunk in _chunks(list(dict.fromkeys(doc_ids))):
+            q = f"SELECT id, title, date, url, meta FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
+            for i, title, date, url, meta in self._conn().execute(q, chunk):
+                m = json.loads(meta)
+                out[i] = DocLabel.of(title, date, url, m if isinstance(m, dict) else {})
         return out
 
     def document(self, doc_id: str) -> Document | None:
@@ -512,6 +566,18 @@ class SQLiteStore:
                 if f.is_file() and not f.name.endswith(("-wal", "-shm"))
             ),
         }
+
+
+_MATCH = "qa_match(?, d.id, d.external_id, d.date, d.url, d.meta)"
+
+
+def _match(filter_json: str, doc_id: str, external_id: str | None, date: str, url: str, meta: str) -> int:
+    """SQLite's `qa_match`: 1 when the document passes the filter (`DocFilter.to_json`), else 0."""
+    try:
+        m = json.loads(meta)
+    except (TypeError, json.JSONDecodeError):
+        m = {}
+    return int(from_json(filter_json).matches(doc_id, external_id or "", date, url, m if isinstance(m, dict) else {}))
 
 
 def _chunks(items: list, size: int = _MAX_PARAMS) -> Iterator[list]:

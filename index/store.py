@@ -8,13 +8,15 @@ backend can hold millions of passages without any of them in Python objects.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from index.documents import Document
+from index.filters import DocFilter, display_source, published_date
 from index.passages import Passage, SplitterSettings
 
 DEFAULT_INDEX_DIR = ".qa-index"
@@ -45,6 +47,28 @@ class DocumentSummary:
     external_id: str
     chars: int
     passages: int
+
+
+@dataclass(frozen=True)
+class DocLabel:
+    """What an answer shows of its document: title, published date (ISO when known), source (the publication's
+    name, else its URL's host) and, for a PDF, the character offset where each page starts."""
+
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    pages: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, title: str, date: str, url: str, meta: dict[str, Any]) -> DocLabel:
+        """The label of a document with these fields (`meta["pages"]`: its page start offsets)."""
+        pages = meta.get("pages")
+        starts = tuple(int(p) for p in pages if isinstance(p, int)) if isinstance(pages, list) else ()
+        return cls(title, published_date(date) or date, display_source(url, meta), starts)
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding a character offset (None for a document without pages)."""
+        return max(1, bisect_right(self.pages, offset)) if self.pages else None
 
 
 @dataclass(frozen=True)
@@ -108,16 +132,21 @@ class Store(Protocol):
         """Remove documents (by id or external id) with their passages; returns the ids removed."""
         ...
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(passage id, cosine) of the k passages nearest a unit vector, best first."""
+    def dense_search(self, vector: np.ndarray, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine) of the k passages nearest a unit vector, best first; with `within`, the k
+        nearest of the documents the filter allows (filtered inside the search, not after it)."""
         ...
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(passage id, BM25 score) of up to k passages sharing a word with `query`, best first."""
+    def keyword_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
+        """(passage id, BM25 score) of up to k passages sharing a word with `query`, best first (of `within`)."""
         ...
 
-    def title_search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def title_search(self, query: str, k: int, within: DocFilter | None = None) -> list[tuple[str, float]]:
         """(document id, BM25 score) of up to k documents whose title or dateline shares a word with `query`."""
+        ...
+
+    def count_documents(self, within: DocFilter | None = None) -> int:
+        """How many documents the filter allows (all of them without one)."""
         ...
 
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
@@ -134,6 +163,10 @@ class Store(Protocol):
 
     def titles(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Title of each of these documents."""
+        ...
+
+    def labels(self, doc_ids: Sequence[str]) -> dict[str, DocLabel]:
+        """Title, date, source and page starts of each of these documents (what answers cite)."""
         ...
 
     def document(self, doc_id: str) -> Document | None:

@@ -98,22 +98,40 @@ class VectorIndex:
         if len(self._dead) > max(1000, len(self._base_ids) // 10):
             self._unmap()  # too many tombstones slow every search: hold it in memory instead
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(id, inner product) of the k nearest vectors, best first."""
-        if not len(self) or k <= 0:
+    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(id, inner product) of the k nearest vectors, best first; with `allowed`, among those ids only
+        (a FAISS id selector: the search itself skips the others, and an IVF index then probes every cell, so
+        the k found are the k nearest allowed ones, as an index of those alone would find)."""
+        if not len(self) or k <= 0 or (allowed is not None and not len(allowed)):
             return []
         q = vector.reshape(1, -1).astype(np.float32)
+        base = self._params(self.index, allowed)
+        if allowed is not None:
+            k = min(k, len(allowed))
         if self._delta is None:
-            scores, ids = self.index.search(q, min(k, len(self)))
+            scores, ids = self.index.search(q, min(k, len(self)), params=base)
             return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         hits: list[tuple[int, float]] = []
         if self.index.ntotal:
-            scores, ids = self.index.search(q, min(k + len(self._dead), int(self.index.ntotal)))
+            scores, ids = self.index.search(q, min(k + len(self._dead), int(self.index.ntotal)), params=base)
             hits += [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in self._dead]
         if self._delta.ntotal:
-            scores, ids = self._delta.search(q, min(k, int(self._delta.ntotal)))
+            params = self._params(self._delta, allowed)
+            scores, ids = self._delta.search(q, min(k, int(self._delta.ntotal)), params=params)
             hits += [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         return sorted(hits, key=lambda h: -h[1])[:k]
+
+    @staticmethod
+    def _params(index, allowed: np.ndarray | None):
+        """FAISS search parameters restricting `index` to the `allowed` ids (None: no restriction)."""
+        import faiss
+
+        if allowed is None:
+            return None
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        if isinstance(index, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=sel, nprobe=index.nlist)  # type: ignore[call-arg]
+        return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every live (id, vector) of a mapped index with its changes."""

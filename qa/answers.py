@@ -23,6 +23,9 @@ class PassageHit(BaseModel):
     score: float
     start: int
     end: int
+    date: str = Field(default="", description="the document's published date (ISO YYYY-MM-DD when known)")
+    source: str = Field(default="", description="the document's publication (its name, else its URL's host)")
+    page: int | None = Field(default=None, description="1-based page of a PDF where the passage starts")
 
 
 class Answer(BaseModel):
@@ -40,6 +43,9 @@ class Answer(BaseModel):
     context_start: int = Field(description="document offset of `context`")
     context_end: int
     title: str = ""
+    date: str = Field(default="", description="the document's published date (ISO YYYY-MM-DD when known)")
+    source: str = Field(default="", description="the document's publication (its name, else its URL's host)")
+    page: int | None = Field(default=None, description="1-based page of a PDF holding the answer")
 
 
 Stance = Literal["affirmed", "conditional", "negated"]

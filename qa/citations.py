@@ -61,6 +61,12 @@ class _Numbering:
         return self._keys[key]
 
 
+def provenance(ans: Answer) -> str:
+    """Where a cited sentence comes from beyond its title: "Reuters, 2024-03-11, p. 3" (the parts known)."""
+    parts = [ans.source, ans.date, f"p. {ans.page}" if ans.page else ""]
+    return ", ".join(p for p in parts if p)
+
+
 def cite(resp: AskResponse, max_other_answers: int | None = None, refs_per_item: int = 2) -> CitedResponse:
     """Lay out `resp` with numbered citations; `max_other_answers` caps the answers after the best one
     (distinct texts only), `refs_per_item` the evidence sentences cited for each list item."""

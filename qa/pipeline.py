@@ -13,6 +13,7 @@ from dataclasses import replace
 from index.backends import open_or_build
 from index.documents import Document
 from index.embedder import MAX_WORD_PIECES, Embedder
+from index.filters import DocFilter
 from index.passages import Passage
 from index.store import AddResult, DocumentSummary, ProgressFn, Store, StoreStats
 from qa.answers import AskResponse, PassageHit
@@ -136,24 +137,32 @@ class QAPipeline:
         nlp()
 
     # ---- the surface the API and the CLI use ------------------------------------------------------
-    def search(self, query: str, top_k: int = 5) -> list[PassageHit]:
-        """The top passages for `query` (no reading)."""
+    def search(self, query: str, top_k: int = 5, filters: DocFilter | None = None) -> list[PassageHit]:
+        """The top passages for `query` (no reading), of the documents `filters` allows."""
         query = check_question(query, what="query")
         top_k = check_top_k(top_k)
-        return [r.to_hit() for r in self.retriever.retrieve(query, top_k)]
+        return [r.to_hit() for r in self.retriever.retrieve(query, top_k, within=filters)]
 
-    def ask(self, question: str, top_k: int = 5, history: Sequence[Turn] = ()) -> AskResponse:
-        """Answer `question`; with `history` (earlier turns), a follow-up is first made standalone."""
+    def ask(
+        self, question: str, top_k: int = 5, history: Sequence[Turn] = (), filters: DocFilter | None = None
+    ) -> AskResponse:
+        """Answer `question`; with `history` (earlier turns), a follow-up is first made standalone; with
+        `filters`, only from the documents they allow (no answer, and a note, when they allow none)."""
         question = check_question(question)
         top_k = check_top_k(top_k)
         follow = resolve_followup(question, check_history(history))
+        filters = filters or None
+        if filters is not None and not self.store.count_documents(filters):
+            note = f"the filter matched no document ({filters.describe()})"
+            return AskResponse(question=question, kind="none", answers=[], passages=[], notes=[note])
         resp: AskResponse | None = None
         if follow.focus is not None:  # "And Sweden?" after a list question: that list's item for Sweden
             base = analyse_question(follow.focus.base)
             if base.is_list:
-                resp = narrow_to(self.lists.answer(follow.focus.base, top_k, base), follow.focus.subject)
+                listed = self.lists.answer(follow.focus.base, top_k, base, within=filters)
+                resp = narrow_to(listed, follow.focus.subject)
         if resp is None:
-            resp = self.answer_passages(follow.standalone, top_k)
+            resp = self.answer_passages(follow.standalone, top_k, within=filters)
         resp.question = question
         resp.notes = self.question_notes(follow.standalone)
         if follow.standalone != question:
@@ -173,16 +182,21 @@ class QAPipeline:
         return notes
 
     def answer_passages(
-        self, question: str, top_k: int = 5, hits: list[Retrieved] | None = None, as_list: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        hits: list[Retrieved] | None = None,
+        as_list: bool = False,
+        within: DocFilter | None = None,
     ) -> AskResponse:
         """A standalone question routed once (list or single answer) and answered from `hits`, or from the
-        passages retrieved for it when `hits` is None. `as_list` takes the list path whatever the question's
-        form (evaluation's bound on what routing could give list questions)."""
+        passages retrieved for it (of the documents `within` allows) when `hits` is None. `as_list` takes the
+        list path whatever the question's form (evaluation's bound on what routing could give list questions)."""
         info = analyse_question(question, parse_always=as_list)  # once: routing and the list answer share it
         if info.is_list or as_list:
-            return self.lists.answer(question, top_k, replace(info, is_list=True), hits=hits)
+            return self.lists.answer(question, top_k, replace(info, is_list=True), hits=hits, within=within)
         if hits is None:
-            hits = self.retriever.retrieve(question, top_k)
+            hits = self.retriever.retrieve(question, top_k, within=within)
         # below the threshold too: a list needs the answers beside the best one (`from_evidence` serves the rest)
         n = max(top_k, EVIDENCE_ANSWERS)
         answers = merge_answers(

@@ -70,6 +70,9 @@ def make_answer(hit: Retrieved, start: int, end: int, score: float) -> Answer:
         context_start=cs,
         context_end=ce,
         title=hit.title,
+        date=hit.label.date,
+        source=hit.label.source,
+        page=hit.label.page_of(start),
     )
 
 

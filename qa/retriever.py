@@ -12,8 +12,9 @@ from typing import TypeVar
 import numpy as np
 
 from index.embedder import Embedder
+from index.filters import DocFilter
 from index.passages import Passage
-from index.store import Store
+from index.store import DocLabel, Store
 from qa.answers import PassageHit
 
 RRF_K = 60
@@ -30,13 +31,15 @@ class Retrieved:
     dense: float | None = None
     sparse: float = 0.0
     title: str = ""
+    label: DocLabel = DocLabel()  # the document's date, source and pages
 
     def to_hit(self) -> PassageHit:
         """The passage as the response reports it."""
         p = self.passage
         return PassageHit(
             id=p.id, document_id=p.document_id, title=self.title, text=p.text,
-            score=round(self.score, 6), start=p.start, end=p.end,
+            score=round(self.score, 6), start=p.start, end=p.end, date=self.label.date, source=self.label.source,
+            page=self.label.page_of(p.start),
         )  # fmt: skip
 
 
@@ -71,13 +74,17 @@ class HybridRetriever:
         self.doc_weight = doc_weight
         self.title_weight = title_weight
 
-    def retrieve(self, question: str, top_k: int = 5, vector: np.ndarray | None = None) -> list[Retrieved]:
-        """The `top_k` passages for `question`, best first (`vector`: its embedding, when already computed)."""
+    def retrieve(
+        self, question: str, top_k: int = 5, vector: np.ndarray | None = None, within: DocFilter | None = None
+    ) -> list[Retrieved]:
+        """The `top_k` passages for `question`, best first (`vector`: its embedding, when already computed);
+        with `within`, only passages of the documents the filter allows (both searches are filtered)."""
         if vector is None:
             vector = self.embedder.embed([question])[0]
         n = max(self.candidates, top_k)
-        dense = self.store.dense_search(vector, n)
-        sparse = self.store.keyword_search(question, n)
+        within = within or None
+        dense = self.store.dense_search(vector, n, within)
+        sparse = self.store.keyword_search(question, n, within)
         if not dense and not sparse:
             return []
         fused = reciprocal_rank_fusion([[r for r, _ in dense], [r for r, _ in sparse]])
@@ -95,21 +102,22 @@ class HybridRetriever:
                 bonus[r] = self.doc_weight * sibling
         title_bonus: dict[str, float] = {}
         if self.title_weight:
-            for i, (d, _) in enumerate(self.store.title_search(question, n), 1):
+            for i, (d, _) in enumerate(self.store.title_search(question, n, within), 1):
                 title_bonus[d] = self.title_weight / (RRF_K + i)
         score = {r: f + bonus.get(r, 0.0) + title_bonus.get(doc_of[r], 0.0) for r, f in fused.items()}
         dense_s = dict(dense)
         sparse_s = dict(sparse)
         best = sorted(score, key=lambda r: (-score[r], -dense_s.get(r, -1.0)))[:top_k]
         dense_s.update(self.store.cosines([r for r in best if r not in dense_s], vector))  # keyword-only passages
-        titles = self.store.titles([doc_of[r] for r in best])
+        labels = self.store.labels([doc_of[r] for r in best])
         return [
             Retrieved(
                 passage=passages[r],
                 score=score[r],
                 dense=dense_s.get(r, 0.0),
                 sparse=sparse_s.get(r, 0.0),
-                title=titles.get(doc_of[r], ""),
+                title=labels[doc_of[r]].title if doc_of[r] in labels else "",
+                label=labels.get(doc_of[r], DocLabel()),
             )
             for r in best
         ]

@@ -154,6 +154,8 @@
         det.appendChild(sum);
         var body = el("div", "aqa-source-body");
         body.appendChild(el("p", "aqa-doc-title", c.ans.title || c.ans.document_id));
+        var where = [c.ans.source, c.ans.date, c.ans.page ? "p. " + c.ans.page : ""].filter(Boolean).join(", ");
+        if (where) body.appendChild(el("p", "aqa-doc-meta", where));
         var p = c.passage;
         if (p) {
           var para = el("p", "aqa-passage");

@@ -41,6 +41,26 @@ def _index_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (all given must hold)")
+    g.add_argument("--since", metavar="YYYY-MM-DD", help="documents published on or after this date")
+    g.add_argument("--until", metavar="YYYY-MM-DD", help="documents published on or before this date")
+    g.add_argument(
+        "--source", action="append", default=[], metavar="NAME", help="publication name or URL host (repeatable: any)"
+    )
+    g.add_argument("--doc", action="append", default=[], metavar="ID", help="document id or external id (repeatable)")
+    g.add_argument(
+        "--where", action="append", default=[], metavar="KEY=VALUE", help="metadata that must hold (repeatable: all)"
+    )
+
+
+def _filters(args: argparse.Namespace):
+    """The document filter the command line's filter options give (a `FilterError` naming a wrong one)."""
+    from index.filters import DocFilter
+
+    return DocFilter.from_args(args.since, args.until, args.source, args.doc, args.where, sep="=")
+
+
 def _quiet_libraries() -> None:
     import logging
     import warnings
@@ -165,12 +185,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     check_question(args.question)  # bad input fails before any index is built or model loaded
     check_top_k(args.top_k)
+    filters = _filters(args)
     settings = _settings(args)
     if not index_exists(settings.location):
         check_target(settings.location)
         if not args.json:
             print(f"No index at {settings.location}: building it from {settings.seeds_dir} ...", file=sys.stderr)
-    resp = _pipeline(args).ask(args.question, top_k=args.top_k)
+    resp = _pipeline(args).ask(args.question, top_k=args.top_k, filters=filters)
     if args.json:
         print(resp.model_dump_json(indent=2))
     else:
@@ -184,8 +205,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     check_question(args.query, what="query")  # bad input fails before any index is built or model loaded
     check_top_k(args.k)
+    filters = _filters(args)
     pipe = _pipeline(args)
-    hits = pipe.search(args.query, top_k=args.k)
+    hits = pipe.search(args.query, top_k=args.k, filters=filters)
     if args.json:
         print(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
     else:
@@ -339,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=int, default=5, help="passages to read and answers to show (1-50)")
     s.add_argument("--json", action="store_true", help="print the HTTP /ask JSON")
     s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
+    _filter_args(s)
     _index_arg(s)
     s.set_defaults(func=cmd_ask)
 
@@ -346,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("query", help="the search query, in quotes")
     s.add_argument("-k", type=int, default=5, help="passages to return (1-50)")
     s.add_argument("--json", action="store_true", help="print the HTTP /search JSON")
+    _filter_args(s)
     _index_arg(s)
     s.set_defaults(func=cmd_search)
 

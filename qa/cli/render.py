@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from qa.answers import AskResponse, PassageHit
-from qa.citations import CitedItem, CitedResponse, cite
+from qa.citations import CitedItem, CitedResponse, cite, provenance
 
 NO_ANSWER = "No answer found in the indexed articles."
 
@@ -50,7 +50,8 @@ def _passage_lines(passages: list[PassageHit]) -> list[str]:
     lines = ["", "Passages:"]
     for i, p in enumerate(passages, 1):
         snippet = p.text if len(p.text) <= 160 else p.text[:157] + "..."
-        lines.append(f"  {i}. {p.title} (chars {p.start}-{p.end}, score {p.score:.4f})")
+        where = ", ".join(x for x in (p.source, p.date, f"p. {p.page}" if p.page else "") if x)
+        lines.append(f"  {i}. {p.title}{f' ({where})' if where else ''} (chars {p.start}-{p.end}, score {p.score:.4f})")
         lines += _wrap(snippet, "     ")
     return lines
 
@@ -64,8 +65,10 @@ def format_response(resp: AskResponse) -> str:
     lines += [f"   (note: {note})" for note in cited.notes]
     lines += ["", *_answer_lines(cited), "", "Sources:"]
     for n, src in enumerate(cited.sources, 1):
+        where = provenance(src)
         lines.append(
-            f"  [{n}] {src.title or src.document_id} [{src.document_id}], chars {src.context_start}-{src.context_end}"
+            f"  [{n}] {src.title or src.document_id}{f' ({where})' if where else ''} [{src.document_id}], "
+            f"chars {src.context_start}-{src.context_end}"
         )
     if resp.passages:
         lines += _passage_lines(resp.passages)

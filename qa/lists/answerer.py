@@ -29,6 +29,7 @@ import numpy as np
 from index.documents import Document
 from index.embedder import Embedder
 from index.embedding_cache import EmbeddingCache
+from index.filters import DocFilter
 from qa.answers import Answer, AskResponse, ListItem
 from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
@@ -417,6 +418,7 @@ class ListAnswerer:
         top_k: int,
         info: QuestionInfo | None = None,
         hits: list[Retrieved] | None = None,
+        within: DocFilter | None = None,
     ) -> AskResponse:
         """A list response: items grouped across passages, each with stance and evidence; `excluded` holds
         the negated ones with their reason. With fewer than two items, the reader's single answer.
@@ -428,12 +430,12 @@ class ListAnswerer:
         organisations, products) that the spans do not answer with a list falls back to the typed names.
         The reader reads every retrieved passage at most once (for a gazetteer type, the best
         `reader_passages` unless the names make no list). `hits` replaces retrieval (evaluation reads each
-        question with its own paragraph).
+        question with its own paragraph); `within` restricts retrieval to the documents a filter allows.
         """
         info = info or analyse_question(question)
         if hits is None:
             vector = self.sentence_vectors.embed([question])[0]  # ranks its sentences next: embedded once
-            hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES), vector=vector)
+            hits = self.retriever.retrieve(question, max(top_k, LIST_PASSAGES), vector=vector, within=within)
         threshold = self.reader.threshold
         kind = _question_kind(self.sentence_vectors, info)
         info = replace(info, kind=kind)

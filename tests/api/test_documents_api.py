@@ -135,3 +135,23 @@ def test_writes_need_the_api_key(seed_index_dir: Path, tmp_path: Path) -> None:
         assert httpx.delete(base + "/documents/x").status_code == 401
         ok = {"Authorization": "Bearer sesame"}
         assert httpx.post(base + "/documents", json=HARBOUR, headers=ok, timeout=60).status_code == 201
+
+
+def test_post_feeds_indexes_each_entry_once(live) -> None:
+    from tests.index.test_feeds import RSS2
+
+    base, _ = live
+    headers = {"content-type": "application/rss+xml"}
+    r = httpx.post(base + "/feeds", content=RSS2.encode(), headers=headers, timeout=120)
+    assert r.status_code == 201, r.text
+    assert len(r.json()["added"]) == 2
+    again = httpx.post(base + "/feeds", content=RSS2.encode(), headers=headers, timeout=120)
+    assert again.status_code == 200 and len(again.json()["unchanged"]) == 2  # only what is new is added
+    got = httpx.get(base + "/documents/https://gazette.example/ferries").json()
+    assert got["date"] == "2025-03-03" and got["metadata"]["site"] == "Harbour Gazette"
+    body = {"question": "When did the fish market reopen?", "filters": {"sources": ["Harbour Gazette"]}}
+    resp = httpx.post(base + "/ask", json=body, timeout=60).json()
+    assert resp["passages"] and {p["source"] for p in resp["passages"]} == {"Harbour Gazette"}
+    for content, fragment in [(b"", "the request body is empty"), (b"<html>no feed</html>", "not an RSS or Atom feed")]:
+        r = httpx.post(base + "/feeds", content=content, headers=headers, timeout=60)
+        assert r.status_code == 422 and fragment in r.json()["detail"], r.text

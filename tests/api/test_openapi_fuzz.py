@@ -22,7 +22,8 @@ def test_schemathesis_finds_nothing(seed_index_dir: Path, tmp_path: Path) -> Non
     st = Path(sys.executable).parent / "schemathesis"
     with run_server(index, env={"QA_API_KEY": "", "QA_MAX_QUEUE": "64"}) as base:
         r = subprocess.run(
-            [str(st), "run", f"{base}/openapi.json", "--checks", "all", "--max-examples", "25", "--seed", "7",
+            [str(st), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),  # see that file
+             "run", f"{base}/openapi.json", "--checks", "all", "--max-examples", "25", "--seed", "7",
              "--request-timeout", "60", "--workers", "1"],
             capture_output=True, text=True, timeout=900,
         )  # fmt: skip

@@ -173,3 +173,25 @@ def test_chat_page_with_a_read_key_on_a_public_bind(browser, seed_index_dir: Pat
     finally:
         page.close()
     assert errors == []
+
+
+def test_sources_show_their_publication_and_date(browser, seed_index_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import httpx
+
+    from tests.api.test_filters_api import WIRE
+    from tests.conftest import run_server
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index_dir, index)
+    with run_server(index, env={"QA_API_KEY": ""}) as base:
+        assert httpx.post(base + "/documents", json={"documents": WIRE}, timeout=120).status_code == 201
+        page = browser.new_page()
+        page.goto(base + "/")
+        _ask(page, "How much will the new harbour in Bergen cost?", 0)
+        answer = page.locator(".aqa-bot").nth(0)
+        assert "four billion kroner" in answer.inner_text()
+        answer.locator(".aqa-source summary").first.click()
+        expect(answer.locator(".aqa-source details[open] .aqa-doc-meta")).to_have_text("NRK, 2026-03-02")
+        page.close()

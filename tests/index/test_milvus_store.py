@@ -91,7 +91,7 @@ def test_milvus_build_and_search(lite: str, embedder) -> None:
     info = store.info()
     assert info["backend"] == "milvus" and info["documents"] == 2 and info["passages"] == 2
     assert info["embedding_model"] == embedder.name and info["dimension"] == 384
-    assert info["splitter"] == {"max_tokens": 180, "overlap_sentences": 1} and info["format_version"] == 1
+    assert info["splitter"] == {"max_tokens": 180, "overlap_sentences": 1} and info["format_version"] == 2
     store.close()
 
 
@@ -185,7 +185,7 @@ def test_milvus_an_index_built_otherwise_is_refused(lite: str, embedder) -> None
     good = store._read_meta()
     for key, value, pattern in [
         ("embedding_model", "sentence-transformers/all-mpnet-base-v2", r"built with sentence-transformers/all-mpnet"),
-        ("format_version", "99", r"format version 99, this articleqa reads version 1"),
+        ("format_version", "99", r"format version 99, this articleqa reads version 2"),
         ("splitter", "180 tokens", r"damaged settings"),
     ]:
         store.client.upsert(store.names["meta"], [{"key": key, "value": value, "dummy": [0.0, 0.0]}])
@@ -233,7 +233,7 @@ def test_milvus_a_crashed_add_leaves_nothing_visible(store: MilvusStore, embedde
     from index.passages import make_passages
 
     [p] = make_passages(doc, embedder.count_tokens)
-    store._upsert("passages", [store._passage_row(p, embedder.embed([p.text])[0], [])], 10)
+    store._upsert("passages", [store._passage_row(p, embedder.embed([p.text])[0], [], doc)], 10)
     assert store.keyword_search("croissants Lyon", 5) == []
     v = embedder.embed(["Where did a bakery open?"])[0]
     assert [doc_of(store, pid) for pid, _ in store.dense_search(v, 5)] == [EXTRA[0].id]

@@ -161,6 +161,41 @@ def test_index_is_idempotent_and_adds_new_documents(first_ask, work: Path, tmp_p
     assert counts.group(0) in r.stdout, "indexing the same documents twice leaves the same counts"
 
 
+def test_filters_on_ask_and_search(first_ask, work: Path, tmp_path: Path) -> None:
+    src, _ = first_ask
+    index = tmp_path / "index"
+    shutil.copytree(src, index)
+    wire = tmp_path / "wire.jsonl"
+    records = [
+        {"title": "Bergen harbour", "text": "The new harbour in Bergen will cost four billion kroner.",
+         "date": "2026-03-02", "source": "NRK", "id": "nrk-1", "section": "Local"},
+        {"title": "Hamburg harbour", "text": "The new harbour in Hamburg will cost two billion euros.",
+         "date": "10 March 2026", "url": "https://www.reuters.com/hamburg", "id": "reuters-1", "section": "Business"},
+    ]  # fmt: skip
+    wire.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert qa("index", wire, "--quiet", "--index", index, cwd=work).returncode == 0
+    question = "How much will the new harbour cost?"
+    for flags, title in [
+        (["--source", "nrk"], "Bergen harbour"),
+        (["--source", "reuters.com"], "Hamburg harbour"),
+        (["--since", "2026-03-05"], "Hamburg harbour"),
+        (["--until", "2026-03-05", "--where", "section=local"], "Bergen harbour"),
+        (["--doc", "reuters-1"], "Hamburg harbour"),
+    ]:
+        r = qa("ask", question, *flags, "--json", "--index", index, cwd=work)
+        assert r.returncode == 0, r.stderr
+        resp = AskResponse.model_validate_json(r.stdout)
+        assert resp.passages and {p.title for p in resp.passages} == {title}, flags
+        assert {a.title for a in resp.answers} <= {title}
+    r = qa("ask", question, "--source", "nrk", "--index", index, cwd=work)
+    assert "four billion kroner" in r.stdout and "(NRK, 2026-03-02)" in r.stdout  # the source line says so
+    r = qa("search", "harbour", "--where", "section=business", "--json", "--index", index, cwd=work)
+    hits = [PassageHit.model_validate(h) for h in json.loads(r.stdout)]
+    assert hits and {(h.source, h.date) for h in hits} == {("reuters.com", "2026-03-10")}
+    r = qa("ask", question, "--source", "bbc", "--index", index, cwd=work)
+    assert r.returncode == 0 and "No answer found" in r.stdout and "the filter matched no document" in r.stdout
+
+
 def test_a_batch_with_bad_files_indexes_the_good_ones(work: Path, bad_files: Path, tmp_path: Path) -> None:
     batch = tmp_path / "batch"
     shutil.copytree(bad_files, batch)
@@ -173,7 +208,8 @@ def test_a_batch_with_bad_files_indexes_the_good_ones(work: Path, bad_files: Pat
     assert any("broken.json: invalid JSON" in e for e in errors)
     assert any("photo.txt: not a text file" in e for e in errors)
     assert any("latin1.txt: not a text file" in e for e in errors)
-    assert errors[-1] == "qa: error: 3 file(s) could not be indexed (named above)"
+    assert any("report.pdf: not a readable PDF" in e for e in errors)
+    assert errors[-1] == "qa: error: 4 file(s) could not be indexed (named above)"
     r = qa("search", "ferry Bergen", "--json", "--index", index, cwd=work)
     assert "twice a day" in json.loads(r.stdout)[0]["text"]
 
@@ -211,6 +247,7 @@ def bad_files(work: Path) -> Path:
     d = work / "bad"
     d.mkdir()
     (d / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
+    (d / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (d / "latin1.txt").write_bytes("Café".encode("latin-1"))
     (d / "report.pdf").write_bytes(b"%PDF-1.4")
     (d / "broken.json").write_text('{"text": ')
@@ -232,12 +269,16 @@ def bad_files(work: Path) -> Path:
         (["index", "{work}/does-not-exist.txt"], ["does-not-exist.txt: no such file or directory"]),
         (["index", "{bad}/photo.txt"], ["photo.txt: not a text file (binary content)"]),
         (["index", "{bad}/latin1.txt"], ["latin1.txt: not a text file (not valid UTF-8)"]),
-        (["index", "{bad}/report.pdf"], ["unsupported file type '.pdf'"]),
+        (["index", "{bad}/report.pdf"], ["report.pdf: not a readable PDF"]),
+        (["index", "{bad}/photo.png"], ["unsupported file type '.png'"]),
         (["index", "{bad}/broken.json"], ["broken.json: invalid JSON"]),
         (["info"], ["no index at", "qa index"]),
         (["index", "--quiet", "--index", "{bad}/notes"], ["is not an index; refusing to overwrite it"]),
         (["ask", PEACEKEEPERS, "--index", "{bad}/notes"], ["is not an index; refusing to overwrite it"]),
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
+        (["ask", PEACEKEEPERS, "--since", "2024-02-30"], ["since: '2024-02-30' is not a date (use YYYY-MM-DD)"]),
+        (["search", "x", "--until", "May"], ["until: 'May' is not a date"]),
+        (["ask", PEACEKEEPERS, "--where", "section"], ["'section' is not KEY=VALUE"]),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(work: Path, bad_files: Path, args: list[str], fragments: list[str]) -> None:

@@ -219,3 +219,19 @@ def test_as_list_reads_every_question_as_a_list_question(tmp_path, embedder):
     one = pipe.answer_passages("Who founded the festival?", hits=hits, as_list=True)
     assert one.kind == "single" and one.answers[0].text == "Maria Olsen"
     store.close()
+
+
+def test_list_questions_are_filtered_too(seed_pipeline, ready_answers):
+    from index.filters import DocFilter
+
+    [seed] = seed_pipeline.documents()
+    q = "Which countries are ready to send peacekeepers?"
+    scoped = seed_pipeline.ask(q, filters=DocFilter.parse({"documents": [seed.id], "meta": {"topic": seed_topic()}}))
+    assert scoped.kind == "list" and {i.name for i in scoped.items} == {i.name for i in ready_answers[q].items}
+    none = seed_pipeline.ask(q, filters=DocFilter.parse({"since": "2030-01-01"}))
+    assert none.kind == "none" and none.items == [] and "the filter matched no document" in none.notes[0]
+
+
+def seed_topic() -> str:
+    text = (Path(__file__).resolve().parents[3] / "seeds" / "peacekeepers-ukraine.txt").read_text(encoding="utf-8")
+    return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("topic:"))
