@@ -120,7 +120,7 @@ def test_no_write_route_is_reachable_without_a_write_key_on_a_public_bind(open_p
         for m in ops
         if m != "get" and p not in ("/ask", "/v1/chat/completions")
     ]
-    assert sorted(writes) == [("DELETE", "/documents/{doc_id}"), ("POST", "/documents")]
+    assert sorted(writes) == [("DELETE", "/documents/{doc_id}"), ("POST", "/documents"), ("POST", "/feeds")]
     for method, path in writes:
         r = call(method, base + path.replace("{doc_id}", doc_id), json=STORY)
         assert r.status_code == 403, (method, path, r.text)
