@@ -106,12 +106,44 @@ def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple
         if m:
             pos = m.end()
     parts = [(s, e) for s, e in parts if text[s:e].lower().rstrip(".") not in _NOT_ITEMS]
+    if any(is_fragment(text[s:e]) for s, e in parts):
+        return []  # "second- and third-degree burns" is one compound, not two items
     words = [len(text[s:e].split()) for s, e in parts]
     if len(parts) < 2 or max(words) > max_words:
         return []
     if not conjunction and (len(parts) < 3 or max(words) > _COMMA_LIST_PART_WORDS or _CALENDAR.search(text)):
         return []
     return parts
+
+
+def is_fragment(text: str) -> bool:
+    """True for the first half of a compound whose head it shares with a later part, marked by its suspended
+    hyphen ("second-" of "second- and third-degree burns", "pre-" of "pre- and post-war"): no item by itself."""
+    return text.rstrip().endswith("-") and not text.rstrip().endswith("--")
+
+
+# What may stand between a compound's fragment and the phrase it shares a head with: "and", "or", commas and
+# further fragments ("first-, second- and third-degree burns").
+_FRAGMENT_JOINT = re.compile(r"(?:\s*(?:,|and|or|to|&)\s*|\s*\w+-\s*)*\s(?:and|or|to|&)\s+", re.I)
+
+
+def whole_compound(answer: Answer) -> Answer | None:
+    """A fragment of a compound grown into the whole phrase of its sentence ("second-" -> "second- and
+    third-degree burns": through the conjunction to the end of the next noun phrase the parse finds); None
+    when no noun phrase follows it so."""
+    doc = parse(answer.context)
+    lo = answer.start - answer.context_start
+    hi = lo + len(answer.text)
+    for chunk in doc.noun_chunks:
+        if chunk.end_char <= hi:
+            continue
+        joint = _FRAGMENT_JOINT.match(doc.text, hi)
+        if not (chunk.start_char <= hi or (joint and joint.end() >= chunk.start_char)):
+            return None
+        e = chunk.end_char
+        text = doc.text[lo:e]
+        return answer.model_copy(update={"text": text, "end": answer.context_start + e})
+    return None
 
 
 def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
@@ -189,6 +221,8 @@ def conjunct_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part
         s = answer.context_start + doc[lo].idx
         e = answer.context_start + doc[hi].idx + len(doc[hi])
         text = answer.context[s - answer.context_start : e - answer.context_start]
+        if is_fragment(text):
+            continue  # a compound's first half ("second-") is no thing by itself
         if text and len(text.split()) <= max_words and not (s < answer.end and answer.start < e):
             out.append(Part(s, e, text))
     return out
@@ -253,6 +287,7 @@ def list_spans(
     their parts (for a question about `people`, names without their descriptors) and each answer's
     conjuncts added. Spans that run across a sentence break are not answers."""
     ranked = sorted((a for a in answers if not crosses_sentences(a)), key=lambda a: -a.score)
+    ranked = [w for w in (whole_compound(a) if is_fragment(a.text) else a for a in ranked) if w is not None]
     if not ranked:
         return []
     best = ranked[0].score

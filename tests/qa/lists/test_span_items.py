@@ -213,3 +213,15 @@ def test_a_span_that_runs_on_into_a_clause_gives_the_clause_subject_as_its_item(
         context="The talks were led by France and the countries that signed the treaty in 1992.",
     )
     assert [p.text for p in list_spans([phrase])] == ["France", "the countries that signed the treaty"]
+
+
+def test_a_compound_fragment_is_no_item_but_the_whole_phrase_is():
+    ctx = "The miner suffered first- and second-degree scalds on both legs after the boiler failed."
+    whole = _answer("first- and second-degree scalds", 0.8, ctx)
+    assert coordination_parts(whole) == []  # one compound sharing its head, not "first-" and "second-degree ..."
+    assert [i.name for i in span_items([whole])[0]] == ["first- and second-degree scalds"]
+    fragment = _answer("first-", 0.8, ctx)
+    assert [a.text for a in list_spans([fragment])] == ["first- and second-degree scalds"]  # grown to its phrase
+    two = "Doctors treated pre- and post-operative infections and dehydration in the ward."
+    spans = list_spans([_answer("pre- and post-operative infections and dehydration", 0.8, two)])
+    assert all(not s.text.endswith("-") for s in spans)
