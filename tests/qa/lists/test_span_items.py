@@ -225,3 +225,20 @@ def test_a_compound_fragment_is_no_item_but_the_whole_phrase_is():
     two = "Doctors treated pre- and post-operative infections and dehydration in the ward."
     spans = list_spans([_answer("pre- and post-operative infections and dehydration", 0.8, two)])
     assert all(not s.text.endswith("-") for s in spans)
+
+
+def test_one_person_under_several_names_is_one_item():
+    ctx = "Peru joined the talks on Friday, and Peruvian Foreign Minister Lucia Campos said Campos would sign."
+    second = ctx.rindex("Campos")
+    surname = _answer("Campos", 0.7, ctx).model_copy(update={"start": 500 + second, "end": 506 + second})
+    answers = [_answer("Peru", 0.9, ctx), _answer("Peruvian Foreign Minister Lucia Campos", 0.8, ctx), surname]
+    items, excluded = span_items(answers)
+    assert [i.name for i in items + excluded] == ["Lucia Campos"]
+    assert len((items + excluded)[0].evidence) == 3
+    assert "Lucia Campos" in (items + excluded)[0].evidence[0].text  # its answer names her, not her country
+    two = "Chile and Peruvian Foreign Minister Lucia Campos signed the accord."
+    got = span_items([_answer("Chile", 0.9, two), _answer("Peruvian Foreign Minister Lucia Campos", 0.8, two)])
+    assert sorted(i.name for i in got[0] + got[1]) == ["Chile", "Peruvian Foreign Minister Lucia Campos"]
+    rel = "The envoy met Ana Ruiz and the husband of Ana Ruiz at the embassy."
+    kin = span_items([_answer("Ana Ruiz", 0.9, rel), _answer("the husband of Ana Ruiz", 0.8, rel)])
+    assert len(kin[0] + kin[1]) == 2  # a relation to a person is not that person
