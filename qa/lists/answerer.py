@@ -572,10 +572,12 @@ def _single_response(question: str, answers: list[Answer], hits: list[Retrieved]
 def _list_response(
     question: str, items: list[ListItem], excluded: list[ListItem], hits: list[Retrieved]
 ) -> AskResponse:
+    """A list response; a "list" of one item is that item's single answer (`kind` "single"; the item and the
+    exclusions beside it stay in `items` and `excluded`, so a follow-up can still narrow to them)."""
     used = {ev.passage_id for it in items + excluded for ev in it.evidence}
     return AskResponse(
         question=question,
-        kind="list" if items else "none",
+        kind=("list" if len(items) > 1 else "single") if items else "none",
         answers=[it.evidence[0] for it in items],
         items=items,
         excluded=excluded,

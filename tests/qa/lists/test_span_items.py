@@ -242,3 +242,17 @@ def test_one_person_under_several_names_is_one_item():
     rel = "The envoy met Ana Ruiz and the husband of Ana Ruiz at the embassy."
     kin = span_items([_answer("Ana Ruiz", 0.9, rel), _answer("the husband of Ana Ruiz", 0.8, rel)])
     assert len(kin[0] + kin[1]) == 2  # a relation to a person is not that person
+
+
+def test_a_list_of_one_item_is_a_single_answer():
+    from qa.answers import ListItem
+    from qa.lists.answerer import _list_response
+
+    ctx = "Norway agreed to the plan, but Sweden refused."
+    norway = ListItem(name="Norway", stance="affirmed", score=0.8, evidence=[_answer("Norway", 0.8, ctx)])
+    sweden = ListItem(name="Sweden", stance="negated", score=0.7, evidence=[_answer("Sweden", 0.7, ctx)])
+    one = _list_response("Which countries agreed?", [norway], [sweden], [])
+    assert one.kind == "single" and [a.text for a in one.answers] == ["Norway"]
+    assert one.excluded == [sweden]  # still there for a follow-up ("And Sweden?")
+    both = _list_response("Which countries agreed?", [norway, sweden.model_copy(update={"stance": "affirmed"})], [], [])
+    assert both.kind == "list"
