@@ -219,3 +219,16 @@ def test_as_list_reads_every_question_as_a_list_question(tmp_path, embedder):
     one = pipe.answer_passages("Who founded the festival?", hits=hits, as_list=True)
     assert one.kind == "single" and one.answers[0].text == "Maria Olsen"
     store.close()
+
+
+def test_news_single_answer_questions_come_back_single(tmp_path):
+    """Our own wire stories (tests/data/lists/news.json): no single-answer question is answered with a list, in
+    the four shapes of issue 31 (one item, one person's names, a compound's fragment, an abstract question),
+    and no list names a fragment ("second-") or a thing it must not."""
+    from qa.offline.list_eval import evaluate_lists
+
+    r = evaluate_lists(DATA / "news.json", index_dir=tmp_path / "index", quiet=True)
+    singles = [row for row in r["rows"] if row.get("single")]
+    assert len(singles) == 10
+    assert [row["question"] for row in singles if not row["detected_ok"]] == []
+    assert r["wrongly_answered"] == 0
