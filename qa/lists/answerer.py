@@ -2,17 +2,17 @@
 
 How a list answer is built (each step general, none keyed to an article or its words):
 
-1. `analyse_question` (qa/list_question.py) decides that the question asks for a list, of which type
+1. `analyse_question` (qa/lists/question.py) decides that the question asks for a list, of which type
    (countries, cities, people, organisations, products, "who" agents) and in which role.
 2. Retrieve more passages than a single answer needs (`LIST_PASSAGES`), and score every sentence in them:
    cosine similarity to the question, raised by the reader's own score for that sentence (so a trained span
    reader's calibrated confidence counts when it ships), and carried forward to a following sentence that
    refers back ("Denmark is also ready for this", "Sweden does not rule out such a possibility").
-3. In every sentence relevant enough, `find_mentions` (qa/mentions.py) finds typed names with their roles;
+3. In every sentence relevant enough, `find_mentions` (qa/lists/mentions.py) finds typed names with their roles;
    agents of the question's predicate are kept, destinations/settings ("to Ukraine") and sources ("Bloomberg
    writes that") are not.
-4. Mentions are grouped into items by the alias table (qa/aliases.py) and name folding (qa/grouping.py).
-5. Each piece of evidence gets a stance from its own clause (qa/stance.py); an item's stance is the most
+4. Mentions are grouped into items by the alias table (qa/lists/aliases.py) and name folding (qa/lists/grouping.py).
+5. Each piece of evidence gets a stance from its own clause (qa/lists/stance.py); an item's stance is the most
    cautious among its evidence (negated > conditional > affirmed). Negated items go to `excluded` with the
    reason; the rest are `items`, ordered by confidence.
 """
@@ -45,7 +45,7 @@ from qa.lists.span_items import (
     named_parts,
     span_items,
 )
-from qa.lists.stance import StanceReading, clause_stance, relative_stance
+from qa.lists.stance import StanceReading, clause_stance, question_is_negative, relative_stance
 from qa.nlp import parse
 from qa.reader import (
     Reader,
@@ -488,9 +488,9 @@ class ListAnswerer:
         threshold = self.reader.threshold
         served = [a for a in answers if a.score >= threshold][:top_k]
         if self.spans_answer and evidence_is_list(question, answers, threshold, self.span_settings):
-            if not info.parsed:  # the stance of each item reads the question's negation
-                info = analyse_question(question, parse_always=True)
-            items, excluded = span_items(answers, info.negative, self.span_settings, asks_who(question), question)
+            # the stance of each item reads the question's negation: parsed here only when routing needed no parse
+            negative = info.negative if info.parsed else question_is_negative(parse(question.strip()))
+            items, excluded = span_items(answers, negative, self.span_settings, asks_who(question), question)
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         return _single_response(question, served, hits)
@@ -574,10 +574,12 @@ def _single_response(question: str, answers: list[Answer], hits: list[Retrieved]
 def _list_response(
     question: str, items: list[ListItem], excluded: list[ListItem], hits: list[Retrieved]
 ) -> AskResponse:
+    """A list response; a "list" of one item is that item's single answer (`kind` "single"; the item and the
+    exclusions beside it stay in `items` and `excluded`, so a follow-up can still narrow to them)."""
     used = {ev.passage_id for it in items + excluded for ev in it.evidence}
     return AskResponse(
         question=question,
-        kind="list" if items else "none",
+        kind=("list" if len(items) > 1 else "single") if items else "none",
         answers=[it.evidence[0] for it in items],
         items=items,
         excluded=excluded,

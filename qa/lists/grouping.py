@@ -5,12 +5,15 @@ fold names the table cannot list:
 
 - a person's shorter name that ends exactly one longer name: "Macron" -> "Emmanuel Macron", "de Wever" ->
   "Bart de Wever" ("Smith" stays apart when both "John Smith" and "Mary Smith" occur);
-- an acronym made of a longer name's initials: "WSJ" -> "Wall Street Journal", "ACME" stays itself.
+- an acronym made of a longer name's initials: "WSJ" -> "Wall Street Journal", "ACME" stays itself;
+- a person named with a title, by surname or through the country their title names is one item
+  (`fold_entities`: "Venezuelan President Hugo Chavez", "Chavez", "Venezuela" -> Hugo Chavez).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 
 def initials(key: str) -> str:
@@ -42,3 +45,31 @@ def fold_keys(keys: dict[str, str]) -> dict[str, str]:
             seen.add(out[k])
             out[k] = out[out[k]]
     return out
+
+
+@dataclass(frozen=True)
+class EntityName:
+    """What one item's name says of its entity: the bare name of a person ("hugo chavez" of "Venezuelan
+    President Hugo Chavez", normalised), or "" for anything else, and the country its words name ("venezuela")."""
+
+    person: str = ""
+    country: str = ""
+
+
+def fold_entities(names: dict[str, EntityName], countries: set[str]) -> dict[str, str]:
+    """Map each item key to the key of the entity it names (itself if no other): one person is one item
+    whatever they are called, by title plus name (folded into the bare name's item), surname (into the one
+    longer name it ends, `fold_keys`) or country (a country item folds into the one person item whose title
+    names that country: "Venezuela" beside "Venezuelan President Hugo Chavez" is him, speaking for it).
+    `countries` are the keys that are countries."""
+    people = {n.person: n.person for n in names.values() if n.person}
+    by_name = fold_keys(dict.fromkeys(people, "person"))
+    entity = {k: by_name.get(n.person, k) if n.person else k for k, n in names.items()}
+    for k in countries & set(names):
+        persons = {entity[p] for p, n in names.items() if n.person and n.country == k}
+        if len(persons) == 1:
+            entity[k] = persons.pop()
+    first: dict[str, str] = {}
+    for k in names:  # each entity keeps the key of its first item
+        first.setdefault(entity[k], k)
+    return {k: first[entity[k]] for k in names}

@@ -176,15 +176,33 @@ def _imperative(doc, first, info: QuestionInfo) -> QuestionInfo:
 
 
 def _stranded_preposition(doc) -> bool:
-    """A verb's preposition without its object ("known as?", "used for in cacti?"): the wh-word is its object.
+    """A verb's or an adjective's preposition without its object ("known as?", "used for in cacti?", "angry
+    about?"): the wh-word is its object.
     Not in a relative clause of its own subject ("the products Denmark is known for"), whose object is the noun."""
     return any(
         t.dep_ == "prep"
-        and t.head.pos_ == "VERB"
+        and t.head.pos_ in ("VERB", "ADJ")  # "used for?", "angry about?"
         and t.head.dep_ != "relcl"
         and not any(c.dep_ in ("nsubj", "nsubjpass") for c in t.head.children)
         and not any(c.dep_ in ("pobj", "pcomp") for c in t.children)
         for t in doc
+    )
+
+
+def _asks_what_they_do(noun) -> bool:
+    """True when the plural noun after "what are" is the subject of a verb whose object "what" stands for ("What
+    are the authorities debating?", "What were the ministers discussing?"): the question asks for that object,
+    an abstract thing (a topic, a plan), not for several of the noun. A progressive verb without an object
+    of its own, or a bare participle closing the question (the parser's reading of "the officials
+    considering?"), is such a verb; a participle with its own object ("the companies making chips") is not."""
+    verbs = [noun.head] if noun.dep_ in ("nsubj", "nsubjpass") else []
+    verbs += [c for c in noun.children if c.dep_ == "acl" and c.i > noun.i and not list(c.children)]
+    return any(
+        v.pos_ == "VERB"
+        and v.tag_ == "VBG"
+        and not any(c.dep_ in ("dobj", "ccomp", "xcomp", "attr", "oprd") for c in v.children)
+        and (v.dep_ == "acl" or any(c.dep_ == "aux" and c.lemma_ == "be" for c in v.children))
+        for v in verbs
     )
 
 
@@ -212,6 +230,8 @@ def _which_what(doc, wh, lead_prep: bool, info: QuestionInfo) -> QuestionInfo:
             return info
         for t in doc[wh.i + 2 :]:
             if t.pos_ == "NOUN":
+                if _asks_what_they_do(t):
+                    break
                 if (_plural(t) and doc[wh.i + 1].lower_ in ("are", "were")) or _counted(t):
                     info.is_list, info.head, info.kind = True, t.lemma_.lower(), _head_kind(t.lemma_)
                     info.agent = False

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from index.passages import split_sentences
 from qa.answers import Answer, ListItem, Stance
-from qa.lists.aliases import load_aliases, normalise
+from qa.lists.aliases import AliasTable, load_aliases, normalise
+from qa.lists.grouping import EntityName, fold_entities
 from qa.lists.stance import clause_stance, relative_stance
 from qa.nlp import parse
 from qa.question_names import repeats_question
@@ -106,12 +107,44 @@ def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple
         if m:
             pos = m.end()
     parts = [(s, e) for s, e in parts if text[s:e].lower().rstrip(".") not in _NOT_ITEMS]
+    if any(is_fragment(text[s:e]) for s, e in parts):
+        return []  # "second- and third-degree burns" is one compound, not two items
     words = [len(text[s:e].split()) for s, e in parts]
     if len(parts) < 2 or max(words) > max_words:
         return []
     if not conjunction and (len(parts) < 3 or max(words) > _COMMA_LIST_PART_WORDS or _CALENDAR.search(text)):
         return []
     return parts
+
+
+def is_fragment(text: str) -> bool:
+    """True for the first half of a compound whose head it shares with a later part, marked by its suspended
+    hyphen ("second-" of "second- and third-degree burns", "pre-" of "pre- and post-war"): no item by itself."""
+    return text.rstrip().endswith("-") and not text.rstrip().endswith("--")
+
+
+# What may stand between a compound's fragment and the phrase it shares a head with: "and", "or", commas and
+# further fragments ("first-, second- and third-degree burns").
+_FRAGMENT_JOINT = re.compile(r"(?:\s*(?:,|and|or|to|&)\s*|\s*\w+-\s*)*\s(?:and|or|to|&)\s+", re.I)
+
+
+def whole_compound(answer: Answer) -> Answer | None:
+    """A fragment of a compound grown into the whole phrase of its sentence ("second-" -> "second- and
+    third-degree burns": through the conjunction to the end of the next noun phrase the parse finds); None
+    when no noun phrase follows it so."""
+    doc = parse(answer.context)
+    lo = answer.start - answer.context_start
+    hi = lo + len(answer.text)
+    for chunk in doc.noun_chunks:
+        if chunk.end_char <= hi:
+            continue
+        joint = _FRAGMENT_JOINT.match(doc.text, hi)
+        if not (chunk.start_char <= hi or (joint and joint.end() >= chunk.start_char)):
+            return None
+        e = chunk.end_char
+        text = doc.text[lo:e]
+        return answer.model_copy(update={"text": text, "end": answer.context_start + e})
+    return None
 
 
 def coordination_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
@@ -189,6 +222,8 @@ def conjunct_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part
         s = answer.context_start + doc[lo].idx
         e = answer.context_start + doc[hi].idx + len(doc[hi])
         text = answer.context[s - answer.context_start : e - answer.context_start]
+        if is_fragment(text):
+            continue  # a compound's first half ("second-") is no thing by itself
         if text and len(text.split()) <= max_words and not (s < answer.end and answer.start < e):
             out.append(Part(s, e, text))
     return out
@@ -253,6 +288,7 @@ def list_spans(
     their parts (for a question about `people`, names without their descriptors) and each answer's
     conjuncts added. Spans that run across a sentence break are not answers."""
     ranked = sorted((a for a in answers if not crosses_sentences(a)), key=lambda a: -a.score)
+    ranked = [w for w in (whole_compound(a) if is_fragment(a.text) else a for a in ranked) if w is not None]
     if not ranked:
         return []
     best = ranked[0].score
@@ -287,6 +323,31 @@ def _stance(a: Answer, negative_question: bool) -> tuple[Stance, str]:
     return reading.stance, ", ".join(dict.fromkeys(reading.cues))
 
 
+def entity_name(a: Answer, aliases: AliasTable) -> tuple[EntityName, str]:
+    """(what the span names, the person's bare name as written): a span that ends in a person's name (by the
+    sentence's named entities) with at most a title before it ("Venezuelan President Hugo Chavez", "Chavez")
+    names that person, and the country a word of its title names; a relation ("the wife of Hugo Chavez") or
+    anything else names no person ("")."""
+    doc = parse(a.context)
+    span = doc.char_span(a.start - a.context_start, a.end - a.context_start, alignment_mode="expand")
+    if span is None or not len(span):
+        return EntityName(), ""
+    toks = [t for t in span if not t.is_punct and t.tag_ != "POS"]
+    i = len(toks)
+    while i > 0 and toks[i - 1].ent_type_ == "PERSON":
+        i -= 1
+    if i == len(toks):
+        return EntityName(), ""
+    title = toks[:i]
+    if len(title) > MAX_DESCRIPTOR_WORDS or any(t.lower_ in _RELATION_WORDS - {"of"} for t in title):
+        return EntityName(), ""
+    if any(t.lower_ == "of" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("the", "a", "an") for t in title):
+        return EntityName(), ""  # "wife of the late ...", not "Secretary of State"
+    country = next((r.name for t in title if (r := aliases.country(t.text, capitals=False))), "")
+    name = doc[toks[i].i : toks[-1].i + 1].text
+    return EntityName(person=normalise(name), country=country), name
+
+
 def span_items(
     answers: list[Answer],
     negative_question: bool = False,
@@ -308,10 +369,12 @@ def span_items(
             continue
         groups.setdefault(key, []).append(ev)
         names.setdefault(key, aliases.canonical(ev.text, want_countries=True) or ev.text)
+    groups, names, merged = _one_item_per_entity(groups, names, aliases)
     items: list[ListItem] = []
     excluded: list[ListItem] = []
     for key, evs in groups.items():
-        evs = sorted(evs, key=lambda e: -e.score)
+        # a person's item merged from several names leads with a span that names them ("Hugo Chavez", not "Venezuela")
+        evs = sorted(evs, key=lambda e: (key in merged and names[key] not in e.text, -e.score))
         stance, cues = _stance(evs[0], negative_question)
         item = ListItem(
             name=names[key],
@@ -324,3 +387,29 @@ def span_items(
     items.sort(key=lambda i: -i.score)
     excluded.sort(key=lambda i: -i.score)
     return items, excluded
+
+
+def _one_item_per_entity(
+    groups: dict[str, list[Answer]], names: dict[str, str], aliases: AliasTable
+) -> tuple[dict[str, list[Answer]], dict[str, str], set[str]]:
+    """The groups merged where several name one person (`fold_entities`): title plus name, surname, the
+    country their title names. A merged item is called by the person's bare name ("Hugo Chavez"); the keys
+    of the merged items come third."""
+    if len(groups) < 2:
+        return groups, names, set()
+    named = {k: entity_name(max(evs, key=lambda e: e.score), aliases) for k, evs in groups.items()}
+    target = fold_entities({k: n for k, (n, _) in named.items()}, aliases.country_names)
+    if all(t == k for k, t in target.items()):
+        return groups, names, set()
+    merged: dict[str, list[Answer]] = {}
+    merged_names: dict[str, str] = {}
+    for key, evs in groups.items():
+        merged.setdefault(target[key], []).extend(evs)
+    bare = {n.person: written for n, written in named.values() if n.person}
+    for key in merged:
+        folded = [k for k, t in target.items() if t == key]
+        if len(folded) == 1:
+            merged_names[key] = names[key]
+        else:
+            merged_names[key] = max((bare.get(named[k][0].person, "") for k in folded), key=len) or names[key]
+    return merged, merged_names, {k for k in merged if sum(t == k for t in target.values()) > 1}

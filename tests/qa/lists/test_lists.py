@@ -78,6 +78,32 @@ def test_single_questions_are_not_lists(question):
     assert not is_list_question(question)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "what" is the object of a verb or an adjective whose subject is the plural noun: the answer is that
+        # object (a topic, a plan), not several of the noun
+        "What are the senators debating?",
+        "What are the inspectors checking?",
+        "What are the two airlines planning?",
+        "What were the farmers unhappy about?",
+    ],
+)
+def test_a_question_about_what_they_do_is_not_a_list_of_them(question):
+    assert not is_list_question(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the airlines flying to Lisbon?",  # the participle has its own object: the airlines are asked for
+        "What are the main exports of Peru?",
+    ],
+)
+def test_a_plural_noun_with_its_own_predicate_is_still_asked_for(question):
+    assert is_list_question(question)
+
+
 def test_question_type_and_role():
     q = analyse_question("Which cities did the band visit on its tour?")
     assert (q.kind, q.agent) == ("city", False)  # the band is the subject; cities are where it went

@@ -235,3 +235,16 @@ def test_list_questions_are_filtered_too(seed_pipeline, ready_answers):
 def seed_topic() -> str:
     text = (Path(__file__).resolve().parents[3] / "seeds" / "peacekeepers-ukraine.txt").read_text(encoding="utf-8")
     return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("topic:"))
+
+
+def test_news_single_answer_questions_come_back_single(tmp_path):
+    """Our own wire stories (tests/data/lists/news.json): no single-answer question is answered with a list, in
+    the four shapes of issue 31 (one item, one person's names, a compound's fragment, an abstract question),
+    and no list names a fragment ("second-") or a thing it must not."""
+    from qa.offline.list_eval import evaluate_lists
+
+    r = evaluate_lists(DATA / "news.json", index_dir=tmp_path / "index", quiet=True)
+    singles = [row for row in r["rows"] if row.get("single")]
+    assert len(singles) == 10
+    assert [row["question"] for row in singles if not row["detected_ok"]] == []
+    assert r["wrongly_answered"] == 0

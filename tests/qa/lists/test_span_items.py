@@ -213,3 +213,46 @@ def test_a_span_that_runs_on_into_a_clause_gives_the_clause_subject_as_its_item(
         context="The talks were led by France and the countries that signed the treaty in 1992.",
     )
     assert [p.text for p in list_spans([phrase])] == ["France", "the countries that signed the treaty"]
+
+
+def test_a_compound_fragment_is_no_item_but_the_whole_phrase_is():
+    ctx = "The miner suffered first- and second-degree scalds on both legs after the boiler failed."
+    whole = _answer("first- and second-degree scalds", 0.8, ctx)
+    assert coordination_parts(whole) == []  # one compound sharing its head, not "first-" and "second-degree ..."
+    assert [i.name for i in span_items([whole])[0]] == ["first- and second-degree scalds"]
+    fragment = _answer("first-", 0.8, ctx)
+    assert [a.text for a in list_spans([fragment])] == ["first- and second-degree scalds"]  # grown to its phrase
+    two = "Doctors treated pre- and post-operative infections and dehydration in the ward."
+    spans = list_spans([_answer("pre- and post-operative infections and dehydration", 0.8, two)])
+    assert all(not s.text.endswith("-") for s in spans)
+
+
+def test_one_person_under_several_names_is_one_item():
+    ctx = "Peru joined the talks on Friday, and Peruvian Foreign Minister Lucia Campos said Campos would sign."
+    second = ctx.rindex("Campos")
+    surname = _answer("Campos", 0.7, ctx).model_copy(update={"start": 500 + second, "end": 506 + second})
+    answers = [_answer("Peru", 0.9, ctx), _answer("Peruvian Foreign Minister Lucia Campos", 0.8, ctx), surname]
+    items, excluded = span_items(answers)
+    assert [i.name for i in items + excluded] == ["Lucia Campos"]
+    assert len((items + excluded)[0].evidence) == 3
+    assert "Lucia Campos" in (items + excluded)[0].evidence[0].text  # its answer names her, not her country
+    two = "Chile and Peruvian Foreign Minister Lucia Campos signed the accord."
+    got = span_items([_answer("Chile", 0.9, two), _answer("Peruvian Foreign Minister Lucia Campos", 0.8, two)])
+    assert sorted(i.name for i in got[0] + got[1]) == ["Chile", "Peruvian Foreign Minister Lucia Campos"]
+    rel = "The envoy met Ana Ruiz and the husband of Ana Ruiz at the embassy."
+    kin = span_items([_answer("Ana Ruiz", 0.9, rel), _answer("the husband of Ana Ruiz", 0.8, rel)])
+    assert len(kin[0] + kin[1]) == 2  # a relation to a person is not that person
+
+
+def test_a_list_of_one_item_is_a_single_answer():
+    from qa.answers import ListItem
+    from qa.lists.answerer import _list_response
+
+    ctx = "Norway agreed to the plan, but Sweden refused."
+    norway = ListItem(name="Norway", stance="affirmed", score=0.8, evidence=[_answer("Norway", 0.8, ctx)])
+    sweden = ListItem(name="Sweden", stance="negated", score=0.7, evidence=[_answer("Sweden", 0.7, ctx)])
+    one = _list_response("Which countries agreed?", [norway], [sweden], [])
+    assert one.kind == "single" and [a.text for a in one.answers] == ["Norway"]
+    assert one.excluded == [sweden]  # still there for a follow-up ("And Sweden?")
+    both = _list_response("Which countries agreed?", [norway, sweden.model_copy(update={"stance": "affirmed"})], [], [])
+    assert both.kind == "list"
