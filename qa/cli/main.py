@@ -329,17 +329,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_cli(args)
 
 
+class _Version(argparse.Action):
+    """`qa --version`: the package's and the reader's version (the settings read only when it is asked for)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: D102
+        from qa.settings import DEFAULT_READER_DIR, Settings
+        from qa.version import version_line
+
+        try:
+            reader_dir = Settings.from_env().reader_dir
+        except ValueError:  # a bad setting elsewhere is the other commands' to report
+            reader_dir = DEFAULT_READER_DIR
+        print(version_line(reader_dir))
+        parser.exit(0)
+
+
 READER_HELP = "the reader: span (trained), sentence (baseline) or auto (default: $QA_READER)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand but `train-reader`, whose options belong to the trainer."""
-    from qa.settings import Settings
-    from qa.version import version_line
-
     p = _Parser(prog="qa", description="Question answering over news articles.")
-    p.add_argument("--version", action="version", version=version_line(Settings.from_env().reader_dir),
-                   help="the package's and the reader's version")  # fmt: skip
+    p.add_argument("--version", action=_Version, nargs=0, help="the package's and the reader's version")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("index", help="add documents (files or folders) to the index")

@@ -122,7 +122,11 @@ def test_whole_number_floats_and_allowed_methods(server: str) -> None:
 
 def test_health_tells_counts_only_to_callers_with_the_key(seed_index_dir: Path) -> None:
     with run_server(seed_index_dir, env={"QA_API_KEY": "sesame"}) as base:
-        assert httpx.get(base + "/health").json() == {"status": "ok", "ready": True}
+        from qa.version import package_version
+
+        anonymous = httpx.get(base + "/health").json()  # versions only: no counts without the key
+        assert anonymous == {"status": "ok", "ready": True, "version": package_version(),
+                             "reader_version": "minilm-l6-chunk16"}  # fmt: skip
         body = httpx.get(base + "/health", headers={"Authorization": "Bearer sesame"}).json()
         assert body["ready"] and body["documents"] == 1 and body["passages"] >= 3
         assert httpx.get(base + "/metrics").status_code == 401
