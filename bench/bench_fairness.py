@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.bench_load import QUESTIONS, start_server  # noqa: E402
-from bench.common import pct, save_results  # noqa: E402
+from bench.common import pct, save_results, seed_index  # noqa: E402
 
 
 async def polite(c: httpx.AsyncClient, address: str, seconds: float) -> tuple[list[float], Counter]:
@@ -119,14 +118,7 @@ def main() -> None:
     ap.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = ap.parse_args()
 
-    from index.backends import open_store
-    from index.documents import load_documents
-    from index.embedder import Embedder
-
-    index = Path(tempfile.mkdtemp(prefix="qa-bench-fair-")) / "index"
-    store = open_store(index, Embedder())
-    store.add(load_documents([ROOT / "seeds"]))
-    store.close()
+    index = seed_index("qa-bench-fair-")
     env = {"QA_TRUSTED_PROXIES": "127.0.0.1", "QA_RATE_LIMIT": args.rate_limit}  # '': the default
     proc = start_server(index, 8795, 1, env)
     try:

@@ -21,7 +21,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.common import Floor, pct, save_results  # noqa: E402
+from bench.common import Floor, pct, save_results, seed_index  # noqa: E402
 
 QUESTIONS = [
     "Who is the Belgian Prime Minister?",
@@ -146,14 +145,7 @@ def main() -> None:
     ap.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = ap.parse_args()
 
-    from index.backends import open_store
-    from index.documents import load_documents
-    from index.embedder import Embedder
-
-    index = Path(tempfile.mkdtemp(prefix="qa-bench-load-")) / "index"
-    store = open_store(index, Embedder())
-    store.add(load_documents([ROOT / "seeds"]))
-    store.close()
+    index = seed_index("qa-bench-load-")
     results: dict = {"corpus": "seed article", "seconds_per_round": args.seconds}
 
     proc = start_server(index, 8793, 1)

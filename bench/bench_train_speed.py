@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from qa.offline.mixture import build_mixture
-from qa.offline.train import TrainConfig, base_encoder, build_model, collate, encode_examples, span_loss
+from qa.offline.train import TrainConfig, base_encoder, batch_loss, build_model, encode_examples
 
 CONFIGS = {
     "full": {},
@@ -58,12 +58,7 @@ def main() -> None:
         for c, (model, types, optim, _) in runs.items():
             t0 = time.perf_counter()
             for b in batches:
-                ids, tt, mask, s, e, sep = collate(feats, b, pad)
-                inputs = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": tt} if types else {})}
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    out = model(**inputs)
-                loss = span_loss(out.start_logits, out.end_logits, tt, mask, s, e, sep)
-                loss.backward()
+                batch_loss(model, feats, b, pad, types, True).backward()
                 optim.step()
                 optim.zero_grad(set_to_none=True)
             if r:

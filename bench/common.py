@@ -82,3 +82,18 @@ class Floor:
                 self.ask(q)
                 lat.append(time.perf_counter() - t)
         return lat
+
+
+def seed_index(prefix: str) -> Path:
+    """A new index of the seed article in a temporary folder (for a bench's own server)."""
+    import tempfile
+
+    from index.backends import open_store
+    from index.documents import load_documents
+    from index.embedder import Embedder
+
+    index = Path(tempfile.mkdtemp(prefix=prefix)) / "index"
+    store = open_store(index, Embedder())
+    store.add(load_documents([Path(__file__).resolve().parent.parent / "seeds"]))
+    store.close()
+    return index

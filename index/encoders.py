@@ -26,6 +26,5 @@ def encoder_folder(name: str, cache: str | Path | None = None, progress: Progres
         return ensure_model(FETCHED[key], cache, progress=progress)
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
-        known = ", ".join(sorted({*PACKAGED[:1], *list(FETCHED)[:1]}))
-        raise ValueError(f"unknown encoder {name!r}: give one of {known} or a model folder with config.json")
+        raise ValueError(f"unknown encoder {name!r}: give minilm, mpnet or a model folder with config.json")
     return path

@@ -171,6 +171,18 @@ def span_loss(start_logits, end_logits, types, mask, start, end, separate=None):
     return (nll(start_logits, start) + nll(end_logits, end)) / 2
 
 
+def batch_loss(model, features: dict, idx: list[int], pad_id: int, takes_types: bool, bf16: bool):
+    """The span loss of one batch of windows (`collate`), the forward pass under bf16 autocast when `bf16`;
+    token types go in only for a model that reads them."""
+    import torch
+
+    ids, types, mask, s, e, sep = collate(features, idx, pad_id)
+    inputs = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": types} if takes_types else {})}
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        out = model(**inputs)
+    return span_loss(out.start_logits, out.end_logits, types, mask, s, e, sep)
+
+
 def lr_factor(progress: float, warmup: float) -> float:
     """The learning-rate multiplier: linear warm-up to 1, then linear decay to 0 at progress 1."""
     if progress < warmup:
@@ -418,11 +430,7 @@ def train(cfg: TrainConfig) -> Path:
             break
         for g in optim.param_groups:
             g["lr"] = cfg.lr * lr_factor(progress, cfg.warmup)
-        ids, types, mask, s, e, sep = collate(feats, batches[step], pad_id)
-        inputs = {"input_ids": ids, "attention_mask": mask, **({"token_type_ids": types} if takes_types else {})}
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            out = model(**inputs)
-        loss = span_loss(out.start_logits, out.end_logits, types, mask, s, e, sep)
+        loss = batch_loss(model, feats, batches[step], pad_id, takes_types, cfg.bf16)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
         optim.step()

@@ -42,6 +42,7 @@ def test_a_low_rank_change_of_every_layer_survives_compaction(tmp_path):
     np.testing.assert_allclose(s, ref.start_logits.numpy(), atol=0.02)  # fp16 storage of the factors
     np.testing.assert_allclose(e, ref.end_logits.numpy(), atol=0.02)
     base = AutoModelForQuestionAnswering.from_pretrained(encoder_path(), dtype=torch.float32).eval()
+    base.qa_outputs.load_state_dict(model.qa_outputs.state_dict())  # the same head: only the encoder differs
     with torch.no_grad():
         untouched = base(input_ids=ids, token_type_ids=torch.tensor(win.token_type_ids),
                          attention_mask=torch.ones_like(ids)).start_logits.numpy()  # fmt: skip
