@@ -104,23 +104,29 @@ def merge_answers(answers: list[Answer]) -> list[Answer]:
 class Staging:
     """Reading in two stages: the `first` best passages, then the rest only when the best answer there is
     less probable than `sure` (most questions are answered surely from the top two passages, and reading
-    the others costs time without changing the answer: `bench/bench_staging.py` measures both)."""
+    the others costs time without changing the answer: `bench/bench_staging.py` measures both). The second
+    stage skips passages whose cosine to the question is more than `gap` below the best passage's: they
+    rarely hold what the best ones lack, and a filter that leaves few documents fills the top with them."""
 
     first: int = 2
     sure: float = 0.7
+    gap: float = 0.3
 
 
 def read_in_stages(
     read: Callable[[Sequence[Retrieved]], list[Answer]], hits: Sequence[Retrieved], staging: Staging | None
 ) -> list[Answer]:
     """`read(hits)` done in stages (`staging`; None: all at once): answers of the first passages, and of the
-    rest too unless one of the first is sure enough. Not merged across the stages."""
+    rest too (those close enough to the best in cosine) unless one of the first is sure enough. Not merged
+    across the stages."""
     if staging is None or len(hits) <= staging.first:
         return read(hits)
     first = read(hits[: staging.first])
     if first and max(a.score for a in first) >= staging.sure:
         return first
-    return first + read(hits[staging.first :])
+    best = max((h.dense for h in hits[: staging.first] if h.dense is not None), default=None)
+    rest = [h for h in hits[staging.first :] if best is None or h.dense is None or h.dense >= best - staging.gap]
+    return first + read(rest) if rest else first
 
 
 def passage_sentences(hits: Sequence[Retrieved]) -> list[tuple[Retrieved, int, int]]:

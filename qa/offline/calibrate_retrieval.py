@@ -155,14 +155,17 @@ def served(
     reads: OpenReads, adjustment: RetrievalShift = NO_SHIFT, staging: Staging = Staging()
 ) -> tuple[np.ndarray, np.ndarray]:
     """The probability and F1 of the answer the service would pick for each question with this adjustment:
-    the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of all."""
+    the best of the first `staging.first` passages when it reaches `staging.sure`, else the best of those and
+    the rest within `staging.gap` of the first passages' best cosine."""
     z = reads.logit + adjustment.shift(reads.dense, reads.missing, reads.unmatched)
     p = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
     p = np.where(np.isfinite(reads.logit), p, 0.0)
     rows = np.arange(len(p))
     first = p[:, : staging.first]
     i_first = first.argmax(axis=1)
-    i_all = p.argmax(axis=1)
+    near = reads.dense >= reads.dense[:, : staging.first].max(axis=1, keepdims=True) - staging.gap
+    near[:, : staging.first] = True
+    i_all = np.where(near, p, -1.0).argmax(axis=1)
     pick = np.where(first[rows, i_first] >= staging.sure, i_first, i_all)
     return p[rows, pick], reads.f1[rows, pick]
 

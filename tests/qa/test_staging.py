@@ -44,3 +44,15 @@ def test_an_unsure_first_stage_reads_the_rest_and_none_reads_all_at_once():
     read, calls = _reader({"p0": 0.2})
     read_in_stages(read, hits[:1], Staging(first=2, sure=0.7))  # fewer passages than the first stage
     assert calls == [["p0"]]
+
+
+def test_the_second_stage_skips_passages_far_less_similar_than_the_best():
+    dense = [0.62, 0.55, 0.40, 0.31, None]  # the last handed in, not retrieved: always read
+    hits = [Retrieved(Passage(f"p{i}", "d", 0, 4, "text"), 1.0 / (i + 1), dense=d) for i, d in enumerate(dense)]
+    read, calls = _reader({"p0": 0.2, "p1": 0.5, "p2": 0.9, "p3": 0.95, "p4": 0.1})
+    got = read_in_stages(read, hits, Staging(first=2, sure=0.7, gap=0.3))
+    assert calls == [["p0", "p1"], ["p2", "p4"]]  # p3 is 0.31 below p0's cosine
+    assert "p3" not in {a.text for a in got}
+    read, calls = _reader({"p0": 0.2, "p1": 0.5, "p2": 0.9, "p3": 0.95, "p4": 0.1})
+    read_in_stages(read, hits[:4], Staging(first=2, sure=0.7, gap=0.1))
+    assert calls == [["p0", "p1"]]  # nothing close enough is left: the second stage reads nothing
