@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from index.backends import open_or_build
 from index.documents import Document
@@ -17,6 +18,7 @@ from index.filters import DocFilter
 from index.passages import Passage
 from index.store import AddResult, DocumentSummary, ProgressFn, Store, StoreStats
 from qa.answers import AskResponse, PassageHit
+from qa.cascade import CascadeReader
 from qa.followup import Turn, resolve_followup
 from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
@@ -71,22 +73,34 @@ def check_top_k(top_k: object) -> int:
 
 
 def make_reader(name: str, embedder: Embedder, settings: Settings | None = None) -> Reader:
-    """`span` (the trained reader), `sentence` (the baseline) or `auto` (span when its weights ship)."""
+    """`span` (the trained reader), `sentence` (the baseline), `cascade` (the span reader choosing the passages a
+    strong reader reads) or `auto` (span when its weights ship)."""
     settings = settings or Settings()
     name = name or settings.reader or "auto"
     weights = shipped_reader_dir(settings.reader_dir)
-    if name == "span" or (name == "auto" and weights is not None):
+
+    def span(model_dir: Path) -> SpanReader:
         return SpanReader(
-            settings.reader_dir,
+            model_dir,
             bf16=settings.reader_bf16,
             backend=settings.reader_backend,
             onnx_cache=settings.onnx_cache,
             threads=settings.onnx_threads,
             models_cache=settings.models_cache,
         )
+
+    if name == "cascade":
+        strong = settings.strong_reader_dir
+        if strong is None or shipped_reader_dir(strong) is None:
+            raise QueryError(f"the cascade reader needs QA_STRONG_READER_DIR: reader weights (got {strong or 'unset'})")
+        if weights is None:
+            raise QueryError(f"the cascade reader needs span reader weights in {settings.reader_dir}")
+        return CascadeReader(span(settings.reader_dir), span(strong), keep=settings.cascade_keep)
+    if name == "span" or (name == "auto" and weights is not None):
+        return span(settings.reader_dir)
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)
-    raise QueryError(f"unknown reader {name!r} (choose span, sentence or auto)")
+    raise QueryError(f"unknown reader {name!r} (choose span, sentence, cascade or auto)")
 
 
 def make_embedder(settings: Settings | None = None) -> Embedder:

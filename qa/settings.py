@@ -10,8 +10,10 @@ is loopback (`127.0.0.0/8`, `::1`, `localhost`) and answer 403 on any other bind
 | `QA_STORE` | unset: `QA_INDEX_DIR` | a folder, or Milvus: `milvus://host:19530`, `http://...`, a milvus-lite `x.db` |
 | `QA_MAX_DOCUMENT_CHARS` | `5000000` | longest document text accepted (larger ones are refused with a message) |
 | `QA_SEEDS_DIR` | `seeds/` of this checkout | corpus indexed on first use |
-| `QA_READER` | `auto` | `span`, `sentence` or `auto` (span when its weights are present) |
-| `QA_READER_DIR` | `qa/models/reader` | span reader weights |
+| `QA_READER` | `auto` | `span`, `sentence`, `cascade` or `auto` (span when its weights are present) |
+| `QA_READER_DIR` | `qa/models/reader` | span reader weights (the fast reader of a cascade) |
+| `QA_STRONG_READER_DIR` | unset | a cascade's strong reader weights (e.g. `checkpoints/mpnet/chunk3`) |
+| `QA_CASCADE_KEEP` | `1` | passages a cascade's strong reader reads per stage (the fast reader's best) |
 | `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: bf16 autocast or not (PyTorch backend) |
 | `QA_READER_BACKEND` | `auto` | `torch`, `onnx` (int8 ONNX Runtime) or `auto`: ONNX if `backends.json` says it wins |
 | `QA_EMBEDDER_BACKEND` | `auto` | the same for the embedder (`backends.json` beside the reader weights) |
@@ -68,6 +70,11 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if n < 0:
         raise ValueError(f"{name} must not be negative (got {n})")
     return n
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = (env.get(name) or "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -127,6 +134,8 @@ class Settings:
     seeds_dir: Path = DEFAULT_SEEDS_DIR
     reader: str = "auto"
     reader_dir: Path = DEFAULT_READER_DIR
+    strong_reader_dir: Path | None = None
+    cascade_keep: int = 1
     reader_bf16: bool | None = None
     reader_backend: str = "auto"
     embedder_backend: str = "auto"
@@ -159,6 +168,8 @@ class Settings:
             seeds_dir=Path(env.get("QA_SEEDS_DIR") or DEFAULT_SEEDS_DIR),
             reader=(env.get("QA_READER") or "auto").strip(),
             reader_dir=Path(env.get("QA_READER_DIR") or DEFAULT_READER_DIR),
+            strong_reader_dir=_path(env, "QA_STRONG_READER_DIR"),
+            cascade_keep=max(1, _whole(env, "QA_CASCADE_KEEP", 1)),
             reader_bf16=_flag(env.get("QA_READER_BF16")),
             reader_backend=check_backend(env.get("QA_READER_BACKEND") or "auto", "QA_READER_BACKEND"),
             embedder_backend=check_backend(env.get("QA_EMBEDDER_BACKEND") or "auto", "QA_EMBEDDER_BACKEND"),
@@ -176,7 +187,7 @@ class Settings:
             write_keys=_keys(env, "QA_WRITE_KEYS"),
             rate_limit=_rate_limit(env),
             trusted_proxies=_networks(env, "QA_TRUSTED_PROXIES"),
-            audit_log=Path(env["QA_AUDIT_LOG"]).expanduser() if (env.get("QA_AUDIT_LOG") or "").strip() else None,
+            audit_log=_path(env, "QA_AUDIT_LOG"),
             cors_origins=tuple(
                 o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()
             ),

@@ -344,7 +344,10 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-READER_HELP = "the reader: span (trained), sentence (baseline) or auto (default: $QA_READER)"
+READER_HELP = (
+    "the reader: span (trained), sentence (baseline), cascade (span choosing what $QA_STRONG_READER_DIR reads)"
+    " or auto (default: $QA_READER)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -371,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", help="the question, in quotes")
     s.add_argument("--top-k", type=int, default=5, help="passages to read and answers to show (1-50)")
     s.add_argument("--json", action="store_true", help="print the HTTP /ask JSON")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
+    s.add_argument("--reader", choices=["auto", "span", "sentence", "cascade"], default="", help=READER_HELP)
     _filter_args(s)
     _index_arg(s)
     s.set_defaults(func=cmd_ask)
@@ -392,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the HTTP service")
     s.add_argument("--host", default=None, help="bind address (default: $QA_HOST or 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: $QA_PORT or 8000)")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
+    s.add_argument("--reader", choices=["auto", "span", "sentence", "cascade"], default="", help=READER_HELP)
     s.add_argument("--workers", type=int, default=0, help="worker processes (default: $QA_WORKERS or 1)")
     s.add_argument("--quiet", action="store_true", help="no access log")
     _index_arg(s)
@@ -411,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=0, help="evaluate the first N questions only")
     s.add_argument("--sample", type=int, default=0, help="evaluate a seeded random sample of N questions")
     s.add_argument("--output", help="write the figures as JSON to this file")
-    s.add_argument("--reader", choices=["auto", "span", "sentence"], default="", help=READER_HELP)
+    s.add_argument("--reader", choices=["auto", "span", "sentence", "cascade"], default="", help=READER_HELP)
     s.add_argument("--top-k", type=int, default=5, help="open mode: passages retrieved per question")
     s.add_argument("--index", metavar="DIR", help="open mode: keep (and reuse) the file's index here")
     s.set_defaults(func=cmd_eval)
