@@ -8,7 +8,7 @@ median wall time of `qa ask "Who is the Belgian Prime Minister?" --index DIR` in
 Writes the figures under the `backends` key of bench/results.json (the other keys are left as they are) and the
 backend record `auto` goes by (default: `backends.json` beside the reader weights), keyed by the weights' hash.
 
-    python bench/bench_backends.py [--limit N] [--threads N] [--runs 5] [--no-record]
+    python bench/bench_backends.py [--limit N] [--threads N] [--runs 5] [--no-record] [--model-dir DIR --key K]
 """
 
 from __future__ import annotations
@@ -55,13 +55,15 @@ def interleaved(fns: dict[str, object], trials: list, warm: int = 2) -> dict[str
     return {k: median_ms(v) for k, v in times.items()}
 
 
-def bench_reader(questions, cache: Path, threads: int, trials: int, accuracy: dict | None = None) -> dict:
-    """The reader's figures; with `accuracy` (an earlier run's figures for the same weights and questions) only
-    the speed is measured again."""
+def bench_reader(
+    questions, cache: Path, threads: int, trials: int, accuracy: dict | None = None, model_dir: Path | None = None
+) -> dict:
+    """The figures of the reader at `model_dir` (default: the shipped one); with `accuracy` (an earlier run's
+    figures for the same weights and questions) only the speed is measured again."""
     from qa.offline.evaluate import eval_reader
     from qa.span_reader import SpanReader
 
-    readers = {b: SpanReader(backend=b, onnx_cache=cache, threads=threads) for b in BACKENDS}
+    readers = {b: SpanReader(model_dir, backend=b, onnx_cache=cache, threads=threads) for b in BACKENDS}
     out: dict = {}
     for b, r in readers.items():
         t = time.perf_counter()
@@ -92,15 +94,17 @@ def bench_reader(questions, cache: Path, threads: int, trials: int, accuracy: di
     for b in BACKENDS:
         out[b]["ms_per_predict"] = speed[b]
     out["predict"] = f"5 passages (the gold paragraph and 4 others of SQuAD dev), {trials} trials, median"
-    out["weights"] = _key(readers["onnx"].model_dir)
+    out["weights"] = _key(readers["onnx"].model_dir)  # of the merged weights, as `auto` looks them up
     out["onnx_file_mb"] = round(readers["onnx"]._onnx.path.stat().st_size / 2**20, 1)  # type: ignore[union-attr]
     return out
 
 
 def _key(model_dir: Path) -> str:
+    """The record's key of a reader's weights: of the full folder (compact weights merged first)."""
     from index.onnx_models import weights_key
+    from qa.reader_weights import full_weights
 
-    return weights_key(model_dir)
+    return weights_key(full_weights(model_dir))
 
 
 def bench_embedder(questions, cache: Path, threads: int, n_passages: int, trials: int) -> dict:
@@ -190,6 +194,8 @@ def main() -> int:
     ap.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     ap.add_argument("--record", type=Path, default=None, help="backend record (default: beside the weights)")
     ap.add_argument("--no-record", action="store_true", help="do not write the backend record")
+    ap.add_argument("--model-dir", type=Path, default=None, help="the reader's weights (default: the shipped ones)")
+    ap.add_argument("--key", default="backends", help="the key of --output the figures go under")
     ap.add_argument("--skip-cold", action="store_true")
     ap.add_argument(
         "--speed-only",
@@ -202,6 +208,7 @@ def main() -> int:
     from qa.offline.squad import load_squad
     from qa.span_reader import BACKENDS_RECORD, MODEL_DIR
 
+    reader_dir = args.model_dir or MODEL_DIR
     if args.threads:
         import torch
 
@@ -216,16 +223,14 @@ def main() -> int:
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     accuracy, accuracy_measured = None, now
     if args.speed_only:
-        from qa.span_reader import MODEL_DIR as reader_dir
-
-        last = json.loads(args.output.read_text()).get("backends", {}) if args.output.exists() else {}
+        last = json.loads(args.output.read_text()).get(args.key, {}) if args.output.exists() else {}
         same = last.get("questions") == len(questions) and last.get("file") == args.squad.name
         if not same or last.get("reader", {}).get("weights") != _key(reader_dir):
             raise SystemExit("--speed-only: no earlier figures for these weights and questions in " + str(args.output))
         accuracy = last["reader"]
         accuracy_measured = last.get("accuracy_measured") or last.get("measured", "")
         print(f"accuracy kept from the run of {last.get('measured')}", file=sys.stderr)
-    reader = bench_reader(questions, cache, args.threads, args.trials, accuracy)
+    reader = bench_reader(questions, cache, args.threads, args.trials, accuracy, reader_dir)
     embedder = bench_embedder(questions, cache, args.threads, args.passages, args.trials)
     cold = {} if args.skip_cold else cold_start(cache, args.runs)
     figures = {
@@ -245,9 +250,9 @@ def main() -> int:
     for kind in ("reader", "embedder"):
         wins = onnx_wins(kind, record, record[kind]["weights"])  # type: ignore[arg-type]
         figures[kind]["auto_picks"] = record[kind]["auto_picks"] = "onnx" if wins else "torch"
-    write_json(args.output, lambda d: d.__setitem__("backends", figures))
+    write_json(args.output, lambda d: d.__setitem__(args.key, figures))
     if not args.no_record:
-        path = args.record or MODEL_DIR / BACKENDS_RECORD
+        path = args.record or reader_dir / BACKENDS_RECORD
         write_json(path, lambda d: (d.clear(), d.update(record)))
         print(f"backend record: {path}", file=sys.stderr)
     print(json.dumps(figures, indent=2))
