@@ -6,8 +6,8 @@ that keep 1% of them (one source of 100; a few days of a year).
 - recall@5 within the allowed set: a question about an allowed paragraph, retrieved (top 5) with the filter
   from the full index, against the same question over an index built from the allowed paragraphs alone
   (the same ranking is the aim: identical top-5 lists are counted too);
-- latency: `QAPipeline.ask` p50 with and without the filter (in process: retrieval and reading, no HTTP), and
-  retrieval alone.
+- latency: `QAPipeline.ask` p50 with and without the filter (in process: retrieval and reading), the same
+  over HTTP (`POST /ask` of a real `qa serve` on 127.0.0.1 over the same index), and retrieval alone.
 
     python bench/bench_filters.py [--squad ../shared/data/squad-v1.1-dev.json] [--paragraphs 2000] [--output F]
 """
@@ -59,11 +59,38 @@ def corpus(squad: Path, n: int) -> tuple[list[Document], dict[int, list]]:
     return docs, questions
 
 
+def http_asks(index: Path, questions: list[str], filters: dict) -> dict:
+    """p50/p90 ms of warm `POST /ask` with and without `filters` (alternating) on a real server over `index`."""
+    import httpx
+
+    from bench.bench_load import start_server
+
+    port = 8795
+    proc = start_server(index, port, 1)
+    times: dict[str, list[float]] = {"filtered": [], "unfiltered": []}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+            for q in questions[:2]:  # warm
+                c.post("/ask", json={"question": q}).raise_for_status()
+            for q in questions:
+                for cond, body in (("filtered", {"filters": filters}), ("unfiltered", {})):
+                    t = time.perf_counter()
+                    c.post("/ask", json={"question": q, "top_k": 5, **body}).raise_for_status()
+                    times[cond].append(time.perf_counter() - t)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return {
+        "p50_ms": {c: round(1000 * pct(v, 50), 1) for c, v in times.items()},
+        "p90_ms": {c: round(1000 * pct(v, 90), 1) for c, v in times.items()},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--squad", type=Path, default=ROOT.parent / "shared" / "data" / "squad-v1.1-dev.json")
     ap.add_argument("--paragraphs", type=int, default=2000)
-    ap.add_argument("--asks", type=int, default=30, help="questions timed through the whole pipeline, per condition")
+    ap.add_argument("--asks", type=int, default=60, help="questions timed through the whole pipeline, per condition")
     ap.add_argument("--output", type=Path, default=None)
     args = ap.parse_args()
     docs, questions = corpus(args.squad, args.paragraphs)
@@ -135,6 +162,8 @@ def main() -> None:
     results["ask_p50_ms"] = {c: round(1000 * pct(v, 50), 1) for c, v in times.items()}
     results["ask_p90_ms"] = {c: round(1000 * pct(v, 90), 1) for c, v in times.items()}
     results["asks"] = len(asks)
+    results["ask_http"] = http_asks(work / "full", [q.question for q in asks], {"sources": ["outlet 7"]})
+    print("POST /ask", results["ask_http"], flush=True)
     results["command"] = "python bench/bench_filters.py"
     print(results["ask_p50_ms"], results["ask_p90_ms"])
     full.close()
