@@ -89,7 +89,7 @@ def main() -> None:
     index_s = time.perf_counter() - t0
 
     port = 8765
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_API_KEY": ""}
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_API_KEY": "", "QA_RATE_LIMIT": "off"}  # one client, timed
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli.main", "serve", "--port", str(port), "--quiet"],
