@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.answers import Answer
-from qa.reader import merge_answers
 from qa.retriever import Retrieved
 from qa.span_reader import SpanReader
 
@@ -67,7 +66,5 @@ class CascadeReader:
     def read(
         self, question: str, passages: Sequence[Retrieved], top_k: int = 5, threshold: float | None = None
     ) -> list[Answer]:
-        """The top answers in the chosen passages with score >= `threshold` (default: the strong reader's)."""
-        floor = self.threshold if threshold is None else threshold
-        answers = [a for a in self.candidates(question, passages) if a.score >= floor]
-        return merge_answers(answers)[:top_k]
+        """The strong reader's top answers in the chosen passages with score >= `threshold` (default: its own)."""
+        return self.strong.read(question, self.chosen(question, passages), top_k, threshold)
