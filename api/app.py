@@ -47,7 +47,7 @@ from qa.pipeline import (
     QueryError,
 )
 from qa.settings import Settings
-from qa.version import package_version, reader_version
+from qa.version import package_version, readers_version
 
 T = TypeVar("T")
 
@@ -236,7 +236,11 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
     """The question-answering routes over the pipeline in `state` (503 until it is loaded)."""
     limiter: WorkLimiter = app.state.limiter
     model_seconds = app.state.metrics.model_seconds
-    version, reader = package_version(), reader_version(settings.reader_dir)
+    version = package_version()
+
+    def reader() -> str:
+        """What answers: the loaded pipeline's readers, else (still loading) the ones the settings ask for."""
+        return readers_version(state["pipe"].reader_dirs() if "pipe" in state else settings.reader_dirs)
 
     def pipe() -> QAPipeline:
         if "pipe" not in state:
@@ -254,18 +258,18 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
     def health(request: Request) -> Health | JSONResponse:
         """Readiness: 200 once the index and models are loaded (503 before); counts only for callers who may read."""
         if "pipe" not in state:
-            loading = Health(status="loading", ready=False, version=version, reader_version=reader)
+            loading = Health(status="loading", ready=False, version=version, reader_version=reader())
             body = loading.model_dump(exclude_none=True)
             return JSONResponse(status_code=503, content=body)
         if keyring.required("read") and "read" not in principal_of(request.scope).scopes:
-            return Health(status="ok", ready=True, version=version, reader_version=reader)
+            return Health(status="ok", ready=True, version=version, reader_version=reader())
         stats = state["pipe"].stats()
         backends = state["pipe"].backends()
         return Health(
             status="ok",
             ready=True,
             version=version,
-            reader_version=reader,
+            reader_version=reader(),
             documents=stats.documents,
             passages=stats.passages,
             reader_backend=backends.get("reader"),

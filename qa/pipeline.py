@@ -7,6 +7,7 @@ then all there, and every `ask` reuses them. The API and the CLI use its small s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from index.backends import open_or_build
 from index.documents import Document
 from index.embedder import MAX_WORD_PIECES, Embedder
 from index.filters import DocFilter
+from index.packaged_models import ModelFetchError
 from index.passages import Passage
 from index.store import AddResult, DocumentSummary, ProgressFn, Store, StoreStats
 from qa.answers import AskResponse, PassageHit
@@ -24,9 +26,12 @@ from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
 from qa.nlp import nlp
 from qa.reader import Reader, SentenceReader, Staging, merge_answers, read_in_stages
+from qa.reader_weights import full_weights
 from qa.retriever import HybridRetriever, Retrieved
 from qa.settings import Settings
 from qa.span_reader import BACKENDS_RECORD, SpanReader, shipped_reader_dir
+
+log = logging.getLogger("qa.pipeline")
 
 MAX_QUESTION_CHARS = 1000
 # A text that is not blank, as a JSON-schema pattern: a character `str.strip()` keeps. Unicode white space
@@ -73,11 +78,14 @@ def check_top_k(top_k: object) -> int:
 
 
 def make_reader(name: str, embedder: Embedder, settings: Settings | None = None) -> Reader:
-    """`span` (the trained reader), `sentence` (the baseline), `cascade` (the span reader choosing the passages a
-    strong reader reads) or `auto` (span when its weights ship)."""
+    """`cascade` (the fast span reader choosing the passages the strong MPNet reader reads), `span` (the fast
+    reader alone: small machines), `sentence` (the baseline) or `auto`: the cascade when the strong reader's
+    weights ship and its base encoder is fetched (now, on first use), else `span` with a one-line warning,
+    else `sentence` when no span weights ship."""
     settings = settings or Settings()
     name = name or settings.reader or "auto"
     weights = shipped_reader_dir(settings.reader_dir)
+    strong = shipped_reader_dir(settings.strong_reader_dir)
 
     def span(model_dir: Path) -> SpanReader:
         return SpanReader(
@@ -89,18 +97,27 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
             models_cache=settings.models_cache,
         )
 
+    def cascade() -> CascadeReader:
+        return CascadeReader(span(settings.reader_dir), span(settings.strong_reader_dir), keep=settings.cascade_keep)
+
     if name == "cascade":
-        strong = settings.strong_reader_dir
-        if strong is None or shipped_reader_dir(strong) is None:
-            raise QueryError(f"the cascade reader needs QA_STRONG_READER_DIR: reader weights (got {strong or 'unset'})")
+        if strong is None:
+            raise QueryError(f"the cascade reader needs strong reader weights in {settings.strong_reader_dir}")
         if weights is None:
             raise QueryError(f"the cascade reader needs span reader weights in {settings.reader_dir}")
-        return CascadeReader(span(settings.reader_dir), span(strong), keep=settings.cascade_keep)
+        return cascade()
+    if name == "auto" and weights is not None and strong is not None:
+        try:
+            full_weights(strong, settings.models_cache)  # fetch the base and merge, once per machine
+        except ModelFetchError as err:
+            log.warning("reading with the fast reader only (QA_READER=span): the strong reader needs %s", err)
+            return span(settings.reader_dir)
+        return cascade()
     if name == "span" or (name == "auto" and weights is not None):
         return span(settings.reader_dir)
     if name in ("auto", "sentence"):
         return SentenceReader(embedder)
-    raise QueryError(f"unknown reader {name!r} (choose span, sentence, cascade or auto)")
+    raise QueryError(f"unknown reader {name!r} (choose cascade, span, sentence or auto)")
 
 
 def make_embedder(settings: Settings | None = None) -> Embedder:
@@ -229,6 +246,12 @@ class QAPipeline:
     def passages_of(self, doc_id: str) -> list[Passage]:
         """The passages of one document, in text order."""
         return self.store.document_passages(doc_id)
+
+    def reader_dirs(self) -> tuple[Path, ...]:
+        """The weights of the readers that answer: the fast and the strong one of a cascade; none for the
+        sentence baseline."""
+        parts = (self.reader.fast, self.reader.strong) if isinstance(self.reader, CascadeReader) else (self.reader,)
+        return tuple(p.model_dir for p in parts if isinstance(p, SpanReader))
 
     def backends(self) -> dict[str, str | None]:
         """What the loaded models run on (`torch` or `onnx`; None for a part that has no choice)."""

