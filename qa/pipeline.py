@@ -26,7 +26,6 @@ from qa.lists.answerer import ListAnswerer, narrow_to
 from qa.lists.question import analyse_question
 from qa.nlp import nlp
 from qa.reader import Reader, SentenceReader, Staging, merge_answers, read_in_stages
-from qa.reader_weights import full_weights
 from qa.retriever import HybridRetriever, Retrieved
 from qa.settings import Settings
 from qa.span_reader import BACKENDS_RECORD, SpanReader, shipped_reader_dir
@@ -80,7 +79,7 @@ def check_top_k(top_k: object) -> int:
 def make_reader(name: str, embedder: Embedder, settings: Settings | None = None) -> Reader:
     """`cascade` (the fast span reader choosing the passages the strong MPNet reader reads), `span` (the fast
     reader alone: small machines), `sentence` (the baseline) or `auto`: the cascade when the strong reader's
-    weights ship and its base encoder is fetched (now, on first use), else `span` with a one-line warning,
+    weights ship and it loads (its base fetched now, on first use), else `span` with a one-line warning,
     else `sentence` when no span weights ship."""
     settings = settings or Settings()
     name = name or settings.reader or "auto"
@@ -107,12 +106,13 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
             raise QueryError(f"the cascade reader needs span reader weights in {settings.reader_dir}")
         return cascade()
     if name == "auto" and weights is not None and strong is not None:
+        chosen = cascade()
         try:
-            full_weights(strong, settings.models_cache)  # fetch the base and merge, once per machine
+            chosen.strong.warm_up()  # fetches the base and merges on first use; loaded once, here
         except ModelFetchError as err:
             log.warning("reading with the fast reader only (QA_READER=span): the strong reader needs %s", err)
-            return span(settings.reader_dir)
-        return cascade()
+            return chosen.fast
+        return chosen
     if name == "span" or (name == "auto" and weights is not None):
         return span(settings.reader_dir)
     if name in ("auto", "sentence"):
