@@ -2,7 +2,8 @@
 
 A BERT model folder (`config.json` + `model.safetensors`: the span reader or the packaged all-MiniLM-L6-v2) is
 exported once with `torch.onnx.export` and its weights quantised to int8 (`quantize_dynamic`, per channel; the
-first layer's feed-forward output stays fp32: its outliers cost most accuracy; it is 1/18 of the matrix work), into
+feed-forward outputs whose outliers cost most accuracy stay fp32: the first layer's for BERT, every layer's for
+MPNet, as `recipe_for` says), into
 `<cache>/<key>/<kind>-int8.onnx`, where `key` hashes the weights, the config and the export recipe: changed
 weights get a new file, and a finished file is never rewritten. Exports are written to a temporary file and
 moved into place (`os.replace`) under a lock, so concurrent processes neither clash nor read half a file. Only
@@ -20,10 +21,12 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -36,8 +39,27 @@ Kind = Literal["reader", "embedder"]
 T = TypeVar("T")
 BACKENDS = ("auto", "torch", "onnx")
 DEFAULT_CACHE = Path("~/.cache/articleqa/onnx")
-RECIPE = "torch-onnx-opset17+int8-dynamic-per-channel+fp32-layer0-ffn-out-v2"  # changed recipe: new cache key
-KEEP_FP32 = ("layer.0/output/dense/MatMul",)  # the first layer's FFN output: int8 there moves answers and vectors
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an architecture is exported: `name` goes into the cache key (a changed recipe: a new file), `keep_fp32`
+    matches the MatMul nodes left in fp32 (the rest become int8)."""
+
+    name: str
+    keep_fp32: str  # a regular expression searched in each MatMul node's name
+
+
+# BERT (the MiniLM reader and embedder): the first layer's FFN output only; int8 there moved answers and vectors.
+RECIPE = Recipe("torch-onnx-opset17+int8-dynamic-per-channel+fp32-layer0-ffn-out-v2", r"layer\.0/output/dense/MatMul$")
+# MPNet: every layer's FFN output (a third of the matrix work). With the first layer's only, int8 cost the MPNet
+# reader 2.5 forced F1 on 300 SQuAD dev questions (87.40 against PyTorch's 89.94); with all twelve it reads
+# 90.58, at about the same speed as all-int8 (`bench/bench_backends.py`).
+RECIPES = {
+    "mpnet": Recipe(
+        "torch-onnx-opset17+int8-dynamic-per-channel+fp32-every-ffn-out-v1", r"layer\.\d+/output/dense/MatMul$"
+    )
+}
 OPSET = 17
 READER_F1_TOLERANCE = 0.5  # ONNX's forced SQuAD F1 may be at most this far below PyTorch's
 EMBEDDER_MIN_COSINE = 0.99  # the mean cosine between ONNX and PyTorch embeddings must be at least this
@@ -56,11 +78,20 @@ def cache_root(root: str | Path | None = None) -> Path:
     return Path(root or DEFAULT_CACHE).expanduser()
 
 
+def recipe_for(model_dir: Path) -> Recipe:
+    """The export recipe of the architecture in `model_dir` (its config's `model_type`; BERT's by default)."""
+    try:
+        kind = json.loads((model_dir / "config.json").read_text()).get("model_type")
+    except (OSError, ValueError):
+        kind = None
+    return RECIPES.get(str(kind), RECIPE)
+
+
 def weights_key(model_dir: Path) -> str:
     """16 hex digits of sha256 over the export recipe, `config.json` and `model.safetensors` of `model_dir`
     (for weights merged from a compact reader, over the recipe and that reader's own key: a merge need not
     give the same bytes on every CPU, the compact files do)."""
-    h = hashlib.sha256(RECIPE.encode())
+    h = hashlib.sha256(recipe_for(model_dir).name.encode())
     source = model_dir / "source-key"
     if source.is_file():
         h.update(source.read_bytes())
@@ -102,7 +133,8 @@ def onnx_model(kind: Kind, model_dir: Path, cache: str | Path | None = None, key
         if not target.exists():  # another process may have built it while this one waited
             export_int8(kind, model_dir, target)
             (folder / f"{kind}-source.json").write_text(
-                json.dumps({"source": str(model_dir), "recipe": RECIPE, "key": key}, indent=2) + "\n"
+                json.dumps({"source": str(model_dir), "recipe": recipe_for(model_dir).name, "key": key}, indent=2)
+                + "\n"
             )
     return target
 
@@ -196,7 +228,7 @@ def export_int8(kind: Kind, model_dir: Path, target: Path) -> None:
                 quantised,
                 weight_type=QuantType.QInt8,
                 per_channel=True,
-                nodes_to_exclude=kept_fp32(fp32),
+                nodes_to_exclude=kept_fp32(fp32, recipe_for(model_dir)),
             )
         finally:
             root.setLevel(level)
@@ -205,12 +237,13 @@ def export_int8(kind: Kind, model_dir: Path, target: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def kept_fp32(path: Path) -> list[str]:
-    """The MatMul nodes of the fp32 graph at `path` that stay fp32 (`KEEP_FP32`)."""
+def kept_fp32(path: Path, recipe: Recipe = RECIPE) -> list[str]:
+    """The MatMul nodes of the fp32 graph at `path` that stay fp32 (`recipe.keep_fp32`)."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type == "MatMul" and n.name.endswith(KEEP_FP32)]
+    keep = re.compile(recipe.keep_fp32)
+    return [n.name for n in graph.node if n.op_type == "MatMul" and keep.search(n.name)]
 
 
 def cpu_count() -> int:

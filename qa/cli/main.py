@@ -62,19 +62,21 @@ def _filters(args: argparse.Namespace):
 
 
 def _quiet_libraries() -> None:
+    """Libraries' warnings and progress bars off. transformers is told by its environment variables, read when
+    it is imported: importing it here would cost a second of every `qa ask` that runs on ONNX alone."""
     import logging
     import warnings
 
     warnings.filterwarnings("ignore")
     for name in ("transformers", "sentence_transformers", "bm25s", "httpx", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    try:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:  # already imported: its settings are read
         from transformers.utils import logging as tlog
 
         tlog.set_verbosity_error()
         tlog.disable_progress_bar()
-    except ImportError:
-        pass
 
 
 def cmd_index(args: argparse.Namespace) -> int:

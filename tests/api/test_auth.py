@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from api.auth import Keyring, bearer_token, client_address, key_id, needed_scope
+from tests.conftest import FAST_READER
 
 KEY = "s3cret-key-for-tests"
 Q = "Which countries are ready to send peacekeepers to Ukraine?"
@@ -67,7 +68,7 @@ def test_the_client_address_behind_trusted_proxies_only() -> None:
 
 @pytest.fixture(scope="module")
 def keyed(server_factory):
-    with server_factory({"QA_API_KEY": KEY, "QA_CORS_ORIGINS": ORIGIN}) as base:
+    with server_factory({**FAST_READER, "QA_API_KEY": KEY, "QA_CORS_ORIGINS": ORIGIN}) as base:
         yield base
 
 

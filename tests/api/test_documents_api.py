@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, run_server
+from tests.conftest import FAST_READER, ROOT, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ HARBOUR = {
 def live(seed_index_dir: Path, tmp_path_factory) -> tuple[str, Path]:
     index = tmp_path_factory.mktemp("live") / "index"
     shutil.copytree(seed_index_dir, index)
-    with run_server(index, env={"QA_API_KEY": "", "QA_MAX_DOCUMENT_CHARS": "2000"}) as base:
+    with run_server(index, env={**FAST_READER, "QA_API_KEY": "", "QA_MAX_DOCUMENT_CHARS": "2000"}) as base:
         yield base, index
 
 
@@ -130,7 +130,7 @@ def test_the_server_sees_what_another_process_indexed_or_deleted(live, tmp_path:
 def test_writes_need_the_api_key(seed_index_dir: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(seed_index_dir, index)
-    with run_server(index, env={"QA_API_KEY": "sesame"}) as base:
+    with run_server(index, env={**FAST_READER, "QA_API_KEY": "sesame"}) as base:
         assert httpx.post(base + "/documents", json=HARBOUR).status_code == 401
         assert httpx.delete(base + "/documents/x").status_code == 401
         ok = {"Authorization": "Bearer sesame"}

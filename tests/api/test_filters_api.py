@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import run_server
+from tests.conftest import FAST_READER, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ COST = "How much will the new harbour cost?"
 def base(seed_index_dir: Path, tmp_path_factory) -> str:
     index = tmp_path_factory.mktemp("filters") / "index"
     shutil.copytree(seed_index_dir, index)
-    with run_server(index, env={"QA_API_KEY": ""}) as url:
+    with run_server(index, env={**FAST_READER, "QA_API_KEY": ""}) as url:
         r = httpx.post(url + "/documents", json={"documents": WIRE}, timeout=120)
         assert r.status_code == 201, r.text
         yield url

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_server
+from tests.conftest import FAST_READER, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def test_schemathesis_finds_nothing(seed_index_dir: Path, tmp_path: Path) -> Non
     index = tmp_path / "index"
     shutil.copytree(seed_index_dir, index)
     st = Path(sys.executable).parent / "schemathesis"
-    with run_server(index, env={"QA_API_KEY": "", "QA_MAX_QUEUE": "64"}) as base:
+    with run_server(index, env={**FAST_READER, "QA_API_KEY": "", "QA_MAX_QUEUE": "64"}) as base:
         r = subprocess.run(
             [str(st), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),  # see that file
              "run", f"{base}/openapi.json", "--checks", "all", "--max-examples", "25", "--seed", "7",

@@ -17,7 +17,7 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import run_server
+from tests.conftest import FAST_READER, run_server
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def copy_index(seed_index_dir: Path, tmp: Path) -> Path:
 def open_public(seed_index_dir: Path, tmp_path_factory) -> Iterator[str]:
     """No key at all, bound to 0.0.0.0; 127.0.0.1 is a trusted proxy (X-Forwarded-For names the client)."""
     index = copy_index(seed_index_dir, tmp_path_factory.mktemp("open"))
-    env = {"QA_API_KEY": "", "QA_TRUSTED_PROXIES": "127.0.0.1", "QA_RATE_LIMIT": "5/second"}
+    env = {**FAST_READER, "QA_API_KEY": "", "QA_TRUSTED_PROXIES": "127.0.0.1", "QA_RATE_LIMIT": "5/second"}
     with run_server(index, env=env, host="0.0.0.0") as base:
         yield base
 
@@ -69,6 +69,7 @@ def keyed_public(seed_index_dir: Path, tmp_path_factory) -> Iterator[tuple[str, 
     """Read keys (one plain, one hashed) and a hashed write key, bound to 0.0.0.0, access log and audit log on."""
     tmp = tmp_path_factory.mktemp("keyed")
     env = {
+        **FAST_READER,
         "QA_API_KEY": "",
         "QA_READ_KEYS": f"{READ_1}, sha256:{sha(READ_2)}",
         "QA_WRITE_KEYS": f"sha256:{sha(WRITE)}",
@@ -243,7 +244,7 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(keyed_public: tuple[str
 
 
 def test_write_keys_alone_keep_reads_open_and_guard_writes(seed_index_dir: Path, tmp_path: Path) -> None:
-    env = {"QA_API_KEY": "", "QA_WRITE_KEYS": WRITE}
+    env = {**FAST_READER, "QA_API_KEY": "", "QA_WRITE_KEYS": WRITE}
     with run_server(copy_index(seed_index_dir, tmp_path), env=env, host="0.0.0.0") as base:
         before = state(base, {})  # reads open, with no key or any
         assert call("POST", f"{base}/ask", json={"question": Q}, headers=bearer(WRONG)).status_code == 200
