@@ -1,7 +1,8 @@
 """Where list answers lose items: each gold item of a list file, read as the service reads it, sorted by what
 the answer did with it.
 
-Usage: python bench/list_errors.py FILE [--as-list] [--output JSON]   (FILE: SQuAD format, `"multi_span": true`)
+Usage: python bench/list_errors.py FILE [--as-list] [--output JSON] [--dump JSONL]
+(FILE: SQuAD format, `"multi_span": true`; --dump writes each question's answer kind, items and gold items)
 
 Each question is answered over its own paragraph (reader mode, as `qa eval FILE` scores it). A gold item is
 `exact` (an answered item, after SQuAD normalisation), `inside an answer` (an answered item holds it: the span
@@ -44,6 +45,7 @@ def main() -> None:
     ap.add_argument("file")
     ap.add_argument("--as-list", action="store_true", help="answer every question on the list path")
     ap.add_argument("--output", type=Path)
+    ap.add_argument("--dump", type=Path, help="one JSON line per question: kind, answered items, gold items")
     args = ap.parse_args()
     questions = [q for q in load_squad(args.file) if q.multi_span]
     emb = Embedder()
@@ -52,6 +54,7 @@ def main() -> None:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     by_kind: dict[str, list[int]] = {}  # kind -> [true positives, predicted, gold]
+    dump = args.dump.open("w") if args.dump else None
     for q in questions:
         resp = answer(q)
         kinds[resp.kind] += 1
@@ -60,8 +63,13 @@ def main() -> None:
         for i, n in enumerate(item_scores(items, q.answers)):
             tally[i] += n
         answered = [normalize_answer(a) for a in items]
+        if dump:
+            row = {"question": q.question, "kind": resp.kind, "items": items, "gold": q.answers}
+            dump.write(json.dumps(row, ensure_ascii=False) + "\n")
         for g in dict.fromkeys(normalize_answer(a) for a in q.answers):
             counts[category(g, answered)] += 1
+    if dump:
+        dump.close()
     total = sum(counts.values())
     out = {
         "file": args.file,

@@ -130,11 +130,18 @@ class WindowTokenizer:
 class OnnxSpanModel:
     """The span reader's weights as an int8 ONNX Runtime session (exported into the cache on first use)."""
 
-    def __init__(self, model_dir: Path, cache: str | Path | None = None, threads: int = 0, key: str | None = None):
+    def __init__(
+        self,
+        model_dir: Path,
+        cache: str | Path | None = None,
+        threads: int = 0,
+        key: str | None = None,
+        spin: bool = True,
+    ):
         self.model_dir = model_dir
         self.path = onnx_model("reader", model_dir, cache, key)
         self.tokenizer = WindowTokenizer(model_dir / "tokenizer.json")
-        self._session = session(self.path, threads, spin=True)
+        self._session = session(self.path, threads, spin=spin)  # spin: the last model a question runs
         self._inputs = {i.name for i in self._session.get_inputs()}  # MPNet's graph takes no token types
 
     def logits(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -86,7 +86,7 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
     weights = shipped_reader_dir(settings.reader_dir)
     strong = shipped_reader_dir(settings.strong_reader_dir)
 
-    def span(model_dir: Path) -> SpanReader:
+    def span(model_dir: Path, spin: bool = True) -> SpanReader:
         return SpanReader(
             model_dir,
             bf16=settings.reader_bf16,
@@ -94,10 +94,12 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
             onnx_cache=settings.onnx_cache,
             threads=settings.onnx_threads,
             models_cache=settings.models_cache,
+            spin=spin,
         )
 
-    def cascade() -> CascadeReader:
-        return CascadeReader(span(settings.reader_dir), span(settings.strong_reader_dir), keep=settings.cascade_keep)
+    def cascade() -> CascadeReader:  # the fast reader's ONNX threads must not spin while the strong one reads
+        fast = span(settings.reader_dir, spin=False)
+        return CascadeReader(fast, span(settings.strong_reader_dir), keep=settings.cascade_keep)
 
     if name == "cascade":
         if strong is None:
@@ -111,7 +113,7 @@ def make_reader(name: str, embedder: Embedder, settings: Settings | None = None)
             chosen.strong.warm_up()  # fetches the base and merges on first use; loaded once, here
         except ModelFetchError as err:
             log.warning("reading with the fast reader only (QA_READER=span): the strong reader needs %s", err)
-            return chosen.fast
+            return span(settings.reader_dir)  # alone, it runs last: its threads may spin
         return chosen
     if name == "span" or (name == "auto" and weights is not None):
         return span(settings.reader_dir)

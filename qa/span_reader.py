@@ -310,6 +310,7 @@ class SpanReader:
         threads: int = 0,
         record: Path | None = None,
         models_cache: str | Path | None = None,
+        spin: bool = True,
     ) -> None:
         d = Path(model_dir) if model_dir else shipped_reader_dir()
         if d is None:
@@ -331,6 +332,7 @@ class SpanReader:
         self.backend = check_backend(backend, "reader backend")
         self.onnx_cache = onnx_cache
         self.threads = threads
+        self.spin = spin  # ONNX threads busy-wait between runs: for the reader that runs last (not a cascade's first)
         self.record = record if record is not None else d / BACKENDS_RECORD
         self.active_backend: str | None = None  # `torch` or `onnx` once loaded
         self._model: PreTrainedModel | None = None
@@ -358,7 +360,7 @@ class SpanReader:
                     "reader",
                     weights,
                     self.record,
-                    lambda key: OnnxSpanModel(weights, self.onnx_cache, self.threads, key),
+                    lambda key: OnnxSpanModel(weights, self.onnx_cache, self.threads, key, self.spin),
                 )
                 if choice == "torch":
                     self._load_torch()

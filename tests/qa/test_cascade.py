@@ -88,6 +88,7 @@ def test_the_default_reader_is_the_cascade_over_the_shipped_mpnet_reader(embedde
     got = make_reader("", embedder, Settings())  # fetches the MPNet base on first use (cached)
     assert isinstance(got, CascadeReader) and got.keep == DEFAULT_CASCADE_KEEP
     assert got.strong.model_dir == DEFAULT_STRONG_READER_DIR and got.fast.model_dir == DEFAULT_READER_DIR
+    assert got.strong.spin and not got.fast.spin  # only the reader that runs last keeps its ONNX threads spinning
 
 
 def test_auto_falls_back_to_the_fast_reader_with_a_warning_when_the_base_cannot_be_fetched(
@@ -97,7 +98,7 @@ def test_auto_falls_back_to_the_fast_reader_with_a_warning_when_the_base_cannot_
     settings = Settings(models_cache=tmp_path / "empty-cache")
     with caplog.at_level(logging.WARNING, logger="qa.pipeline"):
         got = make_reader("auto", embedder, settings)
-    assert isinstance(got, SpanReader) and got.model_dir == DEFAULT_READER_DIR
+    assert isinstance(got, SpanReader) and got.model_dir == DEFAULT_READER_DIR and got.spin  # alone: it runs last
     assert "reading with the fast reader only (QA_READER=span)" in caplog.text
     assert not any((tmp_path / "empty-cache").glob("all-mpnet-base-v2*"))  # nothing half-fetched stays
     cascade = make_reader("cascade", embedder, settings)  # asked for by name: the failure is the user's to see
