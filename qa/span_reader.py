@@ -286,6 +286,11 @@ def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[in
     return tuple(torch.from_numpy(a) for a in pad_arrays(input_ids, token_type_ids, pad_id))
 
 
+# Spans each window proposes. The best few are mostly nested variants of one answer ("Barry Parker", "architect
+# Barry Parker"); ten also hold the further answers a list needs ("Raymond Unwin"). The best span stays the best.
+SPANS_PER_WINDOW = 10
+
+
 class SpanReader:
     """Reads passages with the shipped span model; `read` returns calibrated, merged answers.
 
@@ -303,7 +308,7 @@ class SpanReader:
         max_answer_tokens: int = 30,
         threshold: float | None = None,
         batch_size: int = 32,
-        spans_per_window: int = 3,
+        spans_per_window: int = SPANS_PER_WINDOW,
         bf16: bool | None = None,
         backend: str = "torch",
         onnx_cache: str | Path | None = None,

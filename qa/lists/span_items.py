@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from index.passages import split_sentences
 from qa.answers import Answer, ListItem, Stance
@@ -28,6 +29,9 @@ from qa.lists.stance import clause_stance, relative_stance
 from qa.nlp import parse
 from qa.question_names import repeats_question
 from qa.reader import overlaps_any
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
 
 # "A, B and C", "A, B, or C", "A and B", "A & B": the last joint must be a conjunction.
 _JOINT = re.compile(r"\s*,\s*(?:and|or|&)\s+|\s*,\s+|\s+(?:and|or|&)\s+|\s*;\s*", re.I)
@@ -190,23 +194,46 @@ def _outside_brackets(text: str):
     return lambda i: depth[i] == 0 and depth[i + 1] == 0 if i < len(text) else True
 
 
+def _names_it(word: Token, child: Token) -> bool:
+    """True when `child` is the name a description stands right before ("architect" -> "Barry Parker", no
+    comma between): an apposition that is part of the phrase, not a remark added to it."""
+    return child.dep_ == "appos" and word.pos_ == "NOUN" and child.pos_ == "PROPN" and child.left_edge.i == word.i + 1
+
+
+def coordinated_word(span: Span) -> Token:
+    """The word of an answer's span that a coordination joins to others: its head word; a preposition's
+    object ("as a pH indicator" -> "indicator" of "a pH indicator, a color marker, and a dye"); a name's
+    description when the name stands in apposition right after it ("Barry Parker" -> "architect" of "the
+    planner Raymond Unwin and the architect Barry Parker")."""
+    word = span.root
+    if word.pos_ == "ADP":
+        objects = [c for c in word.children if c.dep_ == "pobj" and span.start <= c.i < span.end]
+        if objects:
+            word = objects[0]
+    if not word.conjuncts and _names_it(word.head, word):
+        word = word.head
+    return word
+
+
 def conjunct_parts(answer: Answer, max_words: int = MAX_ITEM_WORDS) -> list[Part]:
     """The things coordinated with the answer in its sentence ("Mexico", "Italy" beside "Brazil" in "Mexico,
     Italy and Brazil hosted it twice"): the conjuncts of the answer's head word in the sentence's parse,
-    each as its own phrase (without its own coordination, trailing punctuation or bracketed remark)."""
+    each as its own phrase (without its own coordination, trailing punctuation or bracketed remark; a
+    description keeps the name it stands right before: "the architect Barry Parker")."""
     doc = parse(answer.context)
     span = doc.char_span(answer.start - answer.context_start, answer.end - answer.context_start, "expand")
     if span is None or not len(span):
         return []
     inside = {t.i for t in span}
-    nominal = span.root.pos_ in _NOMINAL
+    head = coordinated_word(span)
+    nominal = head.pos_ in _NOMINAL
     out: list[Part] = []
-    for c in span.root.conjuncts:
+    for c in head.conjuncts:
         if c.i in inside or (c.pos_ in _NOMINAL) != nominal:  # a name is coordinated with names, not clauses
             continue
         drop: set[int] = set()
         for ch in c.children:
-            trailing = ch.i > c.i and ch.dep_ in ("punct", "appos", "relcl", "acl", "prep")
+            trailing = ch.i > c.i and ch.dep_ in ("punct", "appos", "relcl", "acl", "prep") and not _names_it(c, ch)
             if ch.dep_ in ("conj", "cc", "preconj") or trailing:
                 drop.update(t.i for t in ch.subtree)
         keep = {t.i for t in c.subtree} - drop

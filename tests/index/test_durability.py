@@ -44,7 +44,7 @@ def write_round(folder: Path, round_no: int, n: int = 24) -> Path:
                 f"Story {round_no}-{i} says {rng.randint(2, 90)} people attended the meeting in {town}.",
             ]
             if i % 4 == 0:
-                sentences += [f"Speaker {k} in {town} argued about roads, schools and the harbour." for k in range(40)]
+                sentences += [f"Speaker {k} in {town} argued about roads, schools and the harbour." for k in range(24)]
             f.write(json.dumps({"title": f"{town} council {round_no}-{i}", "text": " ".join(sentences)}) + "\n")
     return path
 

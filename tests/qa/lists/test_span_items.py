@@ -85,6 +85,21 @@ def test_conjuncts_of_an_answer_come_from_its_sentence():
     assert conjunct_parts(_answer("Paris", context="The summit was held in Paris last week.")) == []
 
 
+def test_conjuncts_reach_past_a_description_and_a_preposition():
+    # "the architect Barry Parker": "and" joins the description, the name stands right after it
+    ctx = "The planner Raymond Unwin and the architect Barry Parker were commissioned to produce a plan."
+    assert [p.text for p in conjunct_parts(_answer("Barry Parker", context=ctx))] == ["Raymond Unwin"]
+    assert [p.text for p in conjunct_parts(_answer("Raymond Unwin", context=ctx))] == ["architect Barry Parker"]
+    # "as a pH indicator": the preposition's object is what the commas and "and" coordinate
+    ctx = "Bromophenol blue is used as a pH indicator, a color marker, and a dye."
+    assert [p.text for p in conjunct_parts(_answer("as a pH indicator", context=ctx))] == ["color marker", "dye"]
+    # a name after a comma is a remark on the word before it, not part of its phrase
+    ctx = "The award went to Ghent and its mayor, Daniel Termont, in 2001."
+    assert [p.text for p in conjunct_parts(_answer("Ghent", context=ctx))] == ["its mayor"]
+    ctx = "The award went to Ghent and its mayor Daniel Termont in 2001."
+    assert [p.text for p in conjunct_parts(_answer("Ghent", context=ctx))] == ["its mayor Daniel Termont"]
+
+
 def test_list_spans_take_close_answers_and_never_overlap():
     ctx = "Bobby Scott wrote the music and Bob Russell wrote the lyrics in 1969."
     spans = list_spans([_answer("Bob Russell", 0.8, ctx), _answer("Bobby Scott", 0.7, ctx), _answer("1969", 0.2, ctx)])
