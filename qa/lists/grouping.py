@@ -56,17 +56,30 @@ class EntityName:
     country: str = ""
 
 
+def _ends_longer(name: list[str], words: list[str]) -> bool:
+    """Whether the words of a person's `name` end in `words` and hold more ("isaac newton" ends in "newton")."""
+    return len(name) > len(words) > 0 and name[-len(words) :] == words
+
+
 def fold_entities(names: dict[str, EntityName], countries: set[str]) -> dict[str, str]:
     """Map each item key to the key of the entity it names (itself if no other): one person is one item
     whatever they are called, by title plus name (folded into the bare name's item), surname (into the one
-    longer name it ends, `fold_keys`) or country (a country item folds into the one person item whose title
-    names that country: "Venezuela" beside "Venezuelan President Hugo Chavez" is him, speaking for it).
+    longer name it ends, `fold_keys`; also when the tagger did not take the surname alone for a person) or
+    country (a country item folds into the one person item whose title names that country: "Venezuela"
+    beside "Venezuelan President Hugo Chavez" is him, speaking for it).
     `countries` are the keys that are countries."""
     people = {n.person: n.person for n in names.values() if n.person}
     by_name = fold_keys(dict.fromkeys(people, "person"))
     entity = {k: by_name.get(n.person, k) if n.person else k for k, n in names.items()}
     for k in countries & set(names):
         persons = {entity[p] for p, n in names.items() if n.person and n.country == k}
+        if len(persons) == 1:
+            entity[k] = persons.pop()
+    for k, n in names.items():  # a surname the tagger took for a place ("calculus by Newton and Leibniz")
+        words = k.split()
+        if n.person or k in countries or len(words) > 2:
+            continue
+        persons = {entity[p] for p, m in names.items() if _ends_longer(m.person.split(), words)}
         if len(persons) == 1:
             entity[k] = persons.pop()
     first: dict[str, str] = {}

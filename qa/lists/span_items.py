@@ -113,12 +113,27 @@ def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple
     parts = [(s, e) for s, e in parts if text[s:e].lower().rstrip(".") not in _NOT_ITEMS]
     if any(is_fragment(text[s:e]) for s, e in parts):
         return []  # "second- and third-degree burns" is one compound, not two items
+    if months_of_one_year([text[s:e] for s, e in parts]):
+        return []  # "February, March and April 1899" is one period: the months share the year
     words = [len(text[s:e].split()) for s, e in parts]
     if len(parts) < 2 or max(words) > max_words:
         return []
     if not conjunction and (len(parts) < 3 or max(words) > _COMMA_LIST_PART_WORDS or _CALENDAR.search(text)):
         return []
     return parts
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?\.?"
+
+
+def months_of_one_year(parts: list[str]) -> bool:
+    """True for bare month names followed by a last one with the year they share ("February", "March",
+    "April 1899"): one period, no month of which is a date by itself."""
+    return (
+        len(parts) > 1
+        and all(re.fullmatch(_MONTH, p, re.I) for p in parts[:-1])
+        and re.fullmatch(rf"(?:\d{{1,2}}\s+)?{_MONTH}(?:\s+\d{{1,2}})?,?\s+\d{{4}}", parts[-1], re.I) is not None
+    )
 
 
 def is_fragment(text: str) -> bool:

@@ -230,6 +230,12 @@ def test_a_span_that_runs_on_into_a_clause_gives_the_clause_subject_as_its_item(
     assert [p.text for p in list_spans([phrase])] == ["France", "the countries that signed the treaty"]
 
 
+def test_months_that_share_a_year_are_one_period():
+    assert coordination_spans("February, March and April 1899") == []  # a serial's three issues: one period
+    assert len(coordination_spans("March and May")) == 2  # no year to share: two months
+    assert len(coordination_spans("1860 and 1861")) == 2
+
+
 def test_a_compound_fragment_is_no_item_but_the_whole_phrase_is():
     ctx = "The miner suffered first- and second-degree scalds on both legs after the boiler failed."
     whole = _answer("first- and second-degree scalds", 0.8, ctx)
@@ -257,6 +263,10 @@ def test_one_person_under_several_names_is_one_item():
     rel = "The envoy met Ana Ruiz and the husband of Ana Ruiz at the embassy."
     kin = span_items([_answer("Ana Ruiz", 0.9, rel), _answer("the husband of Ana Ruiz", 0.8, rel)])
     assert len(kin[0] + kin[1]) == 2  # a relation to a person is not that person
+    # a surname the tagger takes for a place is still the person named in full elsewhere
+    calc = "Calculus was invented by Newton and Leibniz. In his 1671 work, Isaac Newton listed three kinds of equations."
+    got = span_items([_answer("Newton and Leibniz", 0.8, calc), _answer("Isaac Newton", 0.6, calc)])
+    assert sorted(i.name for i in got[0] + got[1]) == ["Isaac Newton", "Leibniz"]
 
 
 def test_a_list_of_one_item_is_a_single_answer():
