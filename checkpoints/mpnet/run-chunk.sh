@@ -15,6 +15,6 @@ cd "$(dirname "$0")/../.." && . .venv/bin/activate && mkdir -p "$W"
 echo "trained $(date)" >> "$W/progress"
 python -m qa.offline.compact "$W/full" "$W/compact" --rank 64 > "$W/compact.log" 2>&1
 echo "compacted $(date)" >> "$W/progress"
-QA_READER_DIR="$W/compact" QA_READER_BACKEND=torch qa eval ../shared/data/squad-v1.1-dev.json --sample 300 \
+QA_READER=span QA_READER_DIR="$W/compact" QA_READER_BACKEND=torch qa eval ../shared/data/squad-v1.1-dev.json --sample 300 \
   --output "$W/eval-compact-squad-dev-300.json" > "$W/eval-compact.log" 2>&1
 echo "evaluated compact $(date)" >> "$W/progress"

@@ -30,6 +30,7 @@ from index.documents import Document
 from index.embedder import Embedder
 from index.embedding_cache import EmbeddingCache
 from index.filters import DocFilter
+from index.passages import split_sentences
 from qa.answers import Answer, AskResponse, ListItem
 from qa.lists.aliases import AliasTable, load_aliases, normalise
 from qa.lists.grouping import fold_keys
@@ -490,7 +491,9 @@ class ListAnswerer:
         if self.spans_answer and evidence_is_list(question, answers, threshold, self.span_settings):
             # the stance of each item reads the question's negation: parsed here only when routing needed no parse
             negative = info.negative if info.parsed else question_is_negative(parse(question.strip()))
-            items, excluded = span_items(answers, negative, self.span_settings, asks_who(question), question)
+            # the items are the coordination the evidence holds (the best answer's parts or conjuncts), not
+            # every further span that scores close to it: the question's form asked for one thing
+            items, excluded = span_items(answers[:1], negative, self.span_settings, asks_who(question), question)
             if len(items) + len(excluded) >= 2:
                 return _list_response(question, items, excluded, hits)
         return _single_response(question, served, hits)
@@ -516,7 +519,7 @@ def evidence_is_list(
     threshold (a coordination of three or more, `long_list_factor` of it), and the question does not ask
     for one of several ("Who was one of ...?"); or the best answer is a name its sentence coordinates with
     another answer's (`answers_coordinated`)."""
-    if not answers or _ONE_OF.search(question):
+    if not answers or _ONE_OF.search(question) or pairs_each(answers[0]):
         return False
     parts = coordination_parts(answers[0], settings.max_item_words)
     if len(parts) < 2:
@@ -524,6 +527,17 @@ def evidence_is_list(
     if not clears(answers[0], threshold, settings, parts):
         return False
     return named_parts(parts, descriptors=asks_who(question)) is not None
+
+
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
+
+
+def pairs_each(answer: Answer) -> bool:
+    """Whether the answer's sentence pairs each of several things with a different one ("Beyoncé and Bruno
+    Mars, who headlined the XLVII and XLVIII shows, respectively"): a question of singular form then asks
+    for the one of them its own detail picks, not for all."""
+    lo = answer.start - answer.context_start
+    return any(s <= lo < e and _RESPECTIVELY.search(answer.context[s:e]) for s, e in split_sentences(answer.context))
 
 
 def answers_coordinated(answers: list[Answer], threshold: float) -> bool:
@@ -547,8 +561,23 @@ def answers_coordinated(answers: list[Answer], threshold: float) -> bool:
     ]
     if not others:
         return False
-    beside = [p for p in conjunct_parts(best) if any(a.start < p.end and p.start < a.end for a in others)]
+    beside = [
+        p
+        for p in conjunct_parts(best)
+        if any(a.start < p.end and p.start < a.end for a in others) and not _another_name(best, p)
+    ]
     return bool(beside) and are_names([as_part, *beside])
+
+
+_OR_BETWEEN = re.compile(r"\s*,?\s*(?:or|also|aka|also called|also known as)\s*,?\s*", re.I)
+
+
+def _another_name(best: Answer, part: Part) -> bool:
+    """Whether the conjunct stands right beside the answer joined by "or" ("The Glomma, or Glåma, is ..."):
+    another name of the same thing, not a second answer."""
+    lo, hi = (best.end, part.start) if best.end <= part.start else (part.end, best.start)
+    between = best.context[lo - best.context_start : hi - best.context_start]
+    return _OR_BETWEEN.fullmatch(between) is not None
 
 
 def clears(best: Answer, threshold: float, settings: SpanListSettings, parts: list[Part] | None = None) -> bool:

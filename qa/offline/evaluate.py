@@ -113,8 +113,15 @@ def _as_hit(q: SquadQuestion, doc: Document) -> Retrieved:
 def best_answers(reader: Reader, questions: list[SquadQuestion]) -> list[tuple[str, float]]:
     """The best span's text and calibrated score for each question read with its own paragraph ("" and 0.0
     where the reader proposes none), in one batch of a span reader's `predict` (int8 ONNX scales activations
-    per batch, so the same questions batched otherwise score slightly otherwise)."""
+    per batch, so the same questions batched otherwise score slightly otherwise); a reader without `predict`
+    (the cascade) reads each question as `qa eval` does."""
     out = []
+    if not hasattr(reader, "predict"):
+        for q in questions:
+            hit = _as_hit(q, Document(text=q.context, title=q.title))
+            best = reader.read(q.question, [hit], top_k=1, threshold=0.0)
+            out.append((best[0].text, best[0].score) if best else ("", 0.0))
+        return out
     preds = reader.predict([(q.question, q.context) for q in questions])  # type: ignore[attr-defined]
     for q, cands in zip(questions, preds):
         ranked = reader.spans(q.question, q.context, cands)  # type: ignore[attr-defined]

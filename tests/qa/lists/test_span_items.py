@@ -156,6 +156,20 @@ def test_singular_questions_get_a_list_when_the_best_span_names_several():
     assert asks_who("In 1990, who won the cup?") and not asks_who("Whose car was it?")
 
 
+def test_evidence_that_pairs_things_or_renames_one_makes_no_list():
+    from qa.lists.answerer import evidence_is_list
+
+    ctx = "The show starred Beyoncé and Bruno Mars, who headlined the XLVII and XLVIII shows, respectively."
+    pair = [_answer("Bruno Mars", 0.8, ctx), _answer("Beyoncé", 0.6, ctx)]
+    assert not evidence_is_list("What performer headlined the XLVII show?", pair, threshold=0.4)  # one of the pair
+    ctx = "The show starred Beyoncé and Bruno Mars, who headlined it together."
+    both = [_answer("Bruno Mars", 0.8, ctx), _answer("Beyoncé", 0.6, ctx)]
+    assert evidence_is_list("What performer headlined the show?", both, threshold=0.4)
+    ctx = "The Glomma, or Glåma, is Norway's longest river."
+    renamed = [_answer("Glomma", 0.8, ctx), _answer("Glåma", 0.6, ctx)]
+    assert not evidence_is_list("What is the longest river in Norway?", renamed, threshold=0.4)  # another name
+
+
 def test_an_initial_is_no_sentence_break_but_a_full_stop_is():
     ctx = "Historians rank George Washington, Franklin D. Roosevelt and John F. Kennedy highest. Nixon ranks low."
     whole = _answer("George Washington, Franklin D. Roosevelt and John F. Kennedy", 0.6, ctx)
@@ -264,7 +278,7 @@ def test_one_person_under_several_names_is_one_item():
     kin = span_items([_answer("Ana Ruiz", 0.9, rel), _answer("the husband of Ana Ruiz", 0.8, rel)])
     assert len(kin[0] + kin[1]) == 2  # a relation to a person is not that person
     # a surname the tagger takes for a place is still the person named in full elsewhere
-    calc = "Calculus was invented by Newton and Leibniz. In his 1671 work, Isaac Newton listed three kinds of equations."
+    calc = "Calculus was invented by Newton and Leibniz. In his 1671 work, Isaac Newton listed three kinds."
     got = span_items([_answer("Newton and Leibniz", 0.8, calc), _answer("Isaac Newton", 0.6, calc)])
     assert sorted(i.name for i in got[0] + got[1]) == ["Isaac Newton", "Leibniz"]
 
