@@ -536,6 +536,8 @@ def pairs_each(answer: Answer) -> bool:
     """Whether the answer's sentence pairs each of several things with a different one ("Beyoncé and Bruno
     Mars, who headlined the XLVII and XLVIII shows, respectively"): a question of singular form then asks
     for the one of them its own detail picks, not for all."""
+    if not _RESPECTIVELY.search(answer.context):  # most passages: no sentence split on this path
+        return False
     lo = answer.start - answer.context_start
     return any(s <= lo < e and _RESPECTIVELY.search(answer.context[s:e]) for s, e in split_sentences(answer.context))
 
@@ -573,8 +575,8 @@ _OR_BETWEEN = re.compile(r"\s*,?\s*(?:or|also|aka|also called|also known as)\s*,
 
 
 def _another_name(best: Answer, part: Part) -> bool:
-    """Whether the conjunct stands right beside the answer joined by "or" ("The Glomma, or Glåma, is ..."):
-    another name of the same thing, not a second answer."""
+    """Whether the conjunct stands right beside the answer joined by "or" or "also (known as)" ("The Glomma,
+    or Glåma, is ..."): another name of the same thing, not a second answer."""
     lo, hi = (best.end, part.start) if best.end <= part.start else (part.end, best.start)
     between = best.context[lo - best.context_start : hi - best.context_start]
     return _OR_BETWEEN.fullmatch(between) is not None

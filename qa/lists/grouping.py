@@ -22,6 +22,11 @@ def initials(key: str) -> str:
     return "".join(w[0] for w in words) if len(words) > 1 else ""
 
 
+def _ends_longer(name: list[str], words: list[str]) -> bool:
+    """Whether the words of a person's `name` end in `words` and hold more ("isaac newton" ends in "newton")."""
+    return len(name) > len(words) > 0 and name[-len(words) :] == words
+
+
 def fold_keys(keys: dict[str, str]) -> dict[str, str]:
     """Map each key (normalised name -> kind) to the key it folds into (itself if none)."""
     out = {k: k for k in keys}
@@ -32,7 +37,7 @@ def fold_keys(keys: dict[str, str]) -> dict[str, str]:
         for longer in keys:
             if longer == k or keys[longer] != kind or len(longer.split()) <= len(words):
                 continue
-            if kind == "person" and longer.split()[-len(words) :] == words:
+            if kind == "person" and _ends_longer(longer.split(), words):
                 targets.append(longer)
             elif re.fullmatch(r"[a-z]{2,6}", k) and initials(longer) == k:
                 targets.append(longer)
@@ -54,11 +59,6 @@ class EntityName:
 
     person: str = ""
     country: str = ""
-
-
-def _ends_longer(name: list[str], words: list[str]) -> bool:
-    """Whether the words of a person's `name` end in `words` and hold more ("isaac newton" ends in "newton")."""
-    return len(name) > len(words) > 0 and name[-len(words) :] == words
 
 
 def fold_entities(names: dict[str, EntityName], countries: set[str]) -> dict[str, str]:

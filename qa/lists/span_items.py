@@ -38,11 +38,8 @@ _JOINT = re.compile(r"\s*,\s*(?:and|or|&)\s+|\s*,\s+|\s+(?:and|or|&)\s+|\s*;\s*"
 _CONJUNCTION = re.compile(r"(?:^|[\s,])(?:and|or|&)\s", re.I)
 _COMMA_LIST_PART_WORDS = 4  # "A, B, C" without a conjunction: three or more parts of at most this many words
 # A weekday or month name: "Tuesday, December 18, 1956" is one date, not three items.
-_CALENDAR = re.compile(
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
-    r"(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?\b\.?",
-    re.I,
-)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?"
+_CALENDAR = re.compile(rf"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b{_MONTH}\b\.?", re.I)
 # What closes a coordination without naming an item: "a money bill or not", "Paris, London and others".
 _NOT_ITEMS = frozenset(("not", "so", "others", "many others", "more", "etc", "the like", "vice versa", "otherwise"))
 _TRAILING_BRACKET = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*\Z")
@@ -123,16 +120,13 @@ def coordination_spans(text: str, max_words: int = MAX_ITEM_WORDS) -> list[tuple
     return parts
 
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|ember|tember|ober)?\.?"
-
-
 def months_of_one_year(parts: list[str]) -> bool:
     """True for bare month names followed by a last one with the year they share ("February", "March",
     "April 1899"): one period, no month of which is a date by itself."""
     return (
         len(parts) > 1
-        and all(re.fullmatch(_MONTH, p, re.I) for p in parts[:-1])
-        and re.fullmatch(rf"(?:\d{{1,2}}\s+)?{_MONTH}(?:\s+\d{{1,2}})?,?\s+\d{{4}}", parts[-1], re.I) is not None
+        and all(re.fullmatch(rf"{_MONTH}\.?", p, re.I) for p in parts[:-1])
+        and re.fullmatch(rf"(?:\d{{1,2}}\s+)?{_MONTH}\.?(?:\s+\d{{1,2}})?,?\s+\d{{4}}", parts[-1], re.I) is not None
     )
 
 
