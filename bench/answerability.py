@@ -24,10 +24,15 @@ from qa.question_names import missing_words, question_words
 from qa.span_reader import MODEL_DIR, SpanReader, is_search_style
 
 
+def load_cache(cache: Path) -> list[dict]:
+    """The pairs a reader read before (`read_cache`)."""
+    return [json.loads(line) for line in cache.read_text().splitlines()]
+
+
 def read_cache(model_dir: Path, backend: str, per_source: int, cache: Path) -> list[dict]:
     """Every calibration pair with its reader's ten best spans (cached in `cache` as JSON lines)."""
     if cache.exists():
-        return [json.loads(line) for line in cache.read_text().splitlines()]
+        return load_cache(cache)
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in DEFAULT_SOURCES}
     pairs = calibration_pairs(held, random.Random(13), per_source)
     preds = SpanReader(model_dir, backend=backend).predict([(q, t) for _, q, t, _, _ in pairs], n_best=10)
@@ -81,6 +86,7 @@ SETS = {
     "+agree+other": ["span", "null", "agree", "other_margin"],
     "all": ["agree", "other_margin", "span", "null", "gap", "sent_missing", "text_missing", "echo", "length", "search"],
 }
+AGREEMENT = {"agree", "other_margin"}  # features only a second reader's cache gives
 
 
 def evaluate(rows: list[dict], names: list[str], max_no_answer: float = 0.08) -> dict:
@@ -136,8 +142,10 @@ def main() -> None:
     p.add_argument("--top", type=int, default=3, help="candidates per pair the models choose among")
     args = p.parse_args()
     rows = read_cache(Path(args.model_dir), args.backend, args.per_source, Path(args.cache))
+    if args.other_cache and not Path(args.other_cache).exists():
+        p.error(f"--other-cache {args.other_cache} does not exist: read the same pairs with the other reader first")
     if args.other_cache:
-        other = {(r["question"], r["text"]): r["cands"] for r in read_cache(Path(), "", 0, Path(args.other_cache))}
+        other = {(r["question"], r["text"]): r["cands"] for r in load_cache(Path(args.other_cache))}
         for r in rows:
             r["other"] = [c for c in other.get((r["question"], r["text"]), []) if c[1] > c[0]]
     for r in rows:
@@ -146,6 +154,10 @@ def main() -> None:
         r["_f1"] = [max((f1_score(r["text"][c[0] : c[1]], g) for g in r["gold"]), default=0.0) for c in r["cands"]]
     figures = {"model_dir": args.model_dir, "backend": args.backend, "pairs": len(rows), "other": args.other_cache}
     for name, cols in SETS.items():
+        if not args.other_cache:
+            cols = [c for c in cols if c not in AGREEMENT]
+            if len(cols) == 2 and name != "logits":
+                continue  # an agreement set without the second reader is the logits again
         figures[name] = evaluate(rows, cols)
         print(name, json.dumps(figures[name]))
     if args.output:
