@@ -22,6 +22,7 @@ from index.packaged_models import DONE, Progress, models_cache
 
 READER_META = "reader.json"  # the compact form's record: {"form": "lora", "base": NAME, "base_sha256": ...}
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+MERGE_RECIPE = "merge-2"  # in the merged folder's key: weights merged by an older recipe are merged again
 SOURCE_KEY = "source-key"  # in a merged folder: the key of the compact weights it was made from
 
 
@@ -42,8 +43,8 @@ def reader_meta(model_dir: Path) -> dict:
 
 
 def compact_key(model_dir: Path) -> str:
-    """16 hex digits of sha256 over `reader.json` and the adapter files: names the merged folder."""
-    h = hashlib.sha256()
+    """16 hex digits of sha256 over the merge recipe, `reader.json` and the adapter files: names the merged folder."""
+    h = hashlib.sha256(MERGE_RECIPE.encode())
     for name in (READER_META, *ADAPTER_FILES):
         h.update(name.encode())
         with open(model_dir / name, "rb") as f:
@@ -78,13 +79,20 @@ def full_weights(model_dir: Path, cache: str | Path | None = None, progress: Pro
     return target
 
 
+PREFIX = "base_model.model."  # PEFT's name for the wrapped model in adapter keys
+SKIPPED = (".original_module.",)  # PEFT's copy of a module kept whole, as it was before training
+
+
 def merge_adapter(
     model_dir: Path, out: Path, cache: str | Path | None = None, progress: Progress | None = None
 ) -> None:
-    """Write the base encoder with the LoRA adapter of `model_dir` merged in, and its span head, to `out`."""
+    """Write the base encoder with the LoRA adapter of `model_dir` merged in, and its span head, to `out`.
+
+    The merge is done here, from the adapter's tensors, not by PEFT: PEFT's loading of the modules an adapter
+    keeps whole has changed between its versions (0.22 ignores the LayerNorms and span head that 0.21 saved,
+    which leaves a random head), so one release's adapter must not depend on the PEFT installed."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from peft import PeftModel
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
     from transformers.utils import logging as tlog
 
@@ -100,8 +108,63 @@ def merge_adapter(
         model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32)
     finally:
         tlog.set_verbosity(verbosity)
-    merged = PeftModel.from_pretrained(model, model_dir).merge_and_unload()
-    merged.eval()
-    merged.save_pretrained(out, safe_serialization=True)
+    state = merged_state(model.state_dict(), model_dir)
+    model.load_state_dict(state)
+    model.eval()
+    model.save_pretrained(out, safe_serialization=True)
     tok_src = model_dir if (model_dir / "tokenizer.json").is_file() else base
     AutoTokenizer.from_pretrained(tok_src).save_pretrained(out)
+
+
+def lora_scale(config: dict, module: str) -> float:
+    """The factor on `B @ A` for `module`: lora_alpha / r (over sqrt(r) with rsLoRA), per-module patterns first."""
+    r = _pattern(config.get("rank_pattern") or {}, module, config.get("r", 8))
+    alpha = _pattern(config.get("alpha_pattern") or {}, module, config.get("lora_alpha", r))
+    return float(alpha) / (float(r) ** 0.5 if config.get("use_rslora") else float(r))
+
+
+def _pattern(patterns: dict, module: str, default: float) -> float:
+    for key, value in patterns.items():
+        if module == key or module.endswith("." + key):
+            return float(value)
+    return float(default)
+
+
+def merged_state(base_state: dict, model_dir: Path) -> dict:
+    """The base model's tensors with the adapter in `model_dir` applied: each LoRA layer's weight plus its
+    scaled `B @ A`, the biases and whole-kept modules (LayerNorms, span head) replaced by the adapter's.
+    Refuses an adapter holding a tensor that lands nowhere, so a format change fails loudly, not silently."""
+    import torch
+    from safetensors.torch import load_file
+
+    config = json.loads((model_dir / ADAPTER_FILES[0]).read_text())
+    if config.get("use_dora"):
+        raise ValueError(f"{model_dir}: DoRA adapters are not supported: train a plain LoRA adapter")
+    tensors = {
+        k.removeprefix(PREFIX).replace(".default.", "."): v.float()
+        for k, v in load_file(str(model_dir / ADAPTER_FILES[1])).items()
+        if not any(s in k for s in SKIPPED)
+    }
+    used: set[str] = set()
+
+    def take(*names: str) -> torch.Tensor | None:
+        """The first of `names` the adapter holds; every one it holds counts as used (PEFT may save a
+        whole-kept module under two names)."""
+        found = [n for n in names if n in tensors]
+        used.update(found)
+        return tensors[found[0]] if found else None
+
+    out = {}
+    for key, value in base_state.items():
+        module, _, param = key.rpartition(".")
+        new = take(f"{module}.modules_to_save.{param}", f"{module}.base_layer.{param}", key)
+        a, b = take(f"{module}.lora_A.{param}"), take(f"{module}.lora_B.{param}")
+        if a is not None and b is not None:
+            new = value.float() + lora_scale(config, module) * (b @ a)
+        if new is not None and new.shape != value.shape:
+            raise ValueError(f"{model_dir}: adapter tensor for {key} has shape {tuple(new.shape)}, "
+                             f"the base {tuple(value.shape)}")  # fmt: skip
+        out[key] = value if new is None else new.to(value.dtype)
+    if unused := sorted(set(tensors) - used):
+        raise ValueError(f"{model_dir}: the adapter holds tensors this base has no place for: {unused[:3]}")
+    return out

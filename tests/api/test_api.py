@@ -46,7 +46,7 @@ def test_health(client: httpx.Client) -> None:
     from qa.version import package_version
 
     assert body["version"] == package_version() != "0+unknown"
-    assert body["reader_version"] == "minilm-l6-chunk16 + mpnet-chunk3"  # the cascade: both weights' records
+    assert body["reader_version"] == "minilm-l6-chunk16 + mpnet-chunk5"  # the cascade: both weights' records
 
 
 def test_ask_schema_and_offsets(client: httpx.Client, seed_doc: dict) -> None:

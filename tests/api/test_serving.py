@@ -126,7 +126,7 @@ def test_health_tells_counts_only_to_callers_with_the_key(seed_index_dir: Path) 
 
         anonymous = httpx.get(base + "/health").json()  # versions only: no counts without the key
         assert anonymous == {"status": "ok", "ready": True, "version": package_version(),
-                             "reader_version": "minilm-l6-chunk16 + mpnet-chunk3"}  # fmt: skip
+                             "reader_version": "minilm-l6-chunk16 + mpnet-chunk5"}  # fmt: skip
         body = httpx.get(base + "/health", headers={"Authorization": "Bearer sesame"}).json()
         assert body["ready"] and body["documents"] == 1 and body["passages"] >= 3
         assert httpx.get(base + "/metrics").status_code == 401

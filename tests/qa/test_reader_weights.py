@@ -3,6 +3,7 @@ on encoders with token types (BERT) and without (MPNet), by both backends."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 
 from index.onnx_models import weights_key
 from qa.offline.train import TrainConfig, _write_model, base_encoder, build_model
-from qa.reader_weights import SOURCE_KEY, compact_key, full_weights, is_compact
+from qa.reader_weights import SOURCE_KEY, compact_key, full_weights, is_compact, lora_scale, merged_state
 from qa.span_reader import SpanReader
 
 QUESTION = "Who is the Belgian Prime Minister?"
@@ -125,3 +126,72 @@ def test_an_mpnet_reader_reads_without_token_types_on_both_backends(tmp_path):
     assert np.corrcoef(s.ravel(), s_o.ravel())[0, 1] > 0.5
     cands = onnx_reader.predict([(QUESTION, TEXT)])[0]
     assert cands and all(0 <= c.start < c.end <= len(TEXT) for c in cands)
+
+
+def _adapter(tmp_path: Path, tensors: dict, **config) -> Path:
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "adapter"
+    folder.mkdir(exist_ok=True)
+    (folder / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 4, **config}))
+    save_file({f"base_model.model.{k}": v.contiguous() for k, v in tensors.items()},
+              str(folder / "adapter_model.safetensors"))  # fmt: skip
+    return folder
+
+
+def test_the_merge_reads_peft_0_21s_layout_without_peft(tmp_path):
+    """The layout the shipped adapters were saved in (PEFT 0.21, bias "all", whole-kept modules saved under
+    two names beside an `original_module` copy): each tensor lands where it belongs, whatever PEFT is installed."""
+    base = {"enc.q.weight": torch.zeros(3, 4), "enc.q.bias": torch.zeros(3), "enc.LayerNorm.weight": torch.ones(3),
+            "enc.LayerNorm.bias": torch.zeros(3), "head.weight": torch.zeros(2, 3),
+            "emb.weight": torch.ones(5, 3)}  # fmt: skip
+    a, b = torch.randn(2, 4), torch.randn(3, 2)
+    tensors = {"enc.q.lora_A.weight": a, "enc.q.lora_B.weight": b, "enc.q.base_layer.bias": torch.full((3,), 0.5),
+               "enc.LayerNorm.weight": torch.full((3,), 2.0), "enc.LayerNorm.bias": torch.full((3,), 0.1),
+               "enc.LayerNorm.modules_to_save.bias": torch.full((3,), 0.1),
+               "enc.LayerNorm.original_module.bias": torch.zeros(3),
+               "head.weight": torch.full((2, 3), 3.0)}  # fmt: skip
+    merged = merged_state(base, _adapter(tmp_path, tensors))
+    torch.testing.assert_close(merged["enc.q.weight"], 2.0 * (b @ a))  # alpha / r = 2
+    torch.testing.assert_close(merged["enc.q.bias"], torch.full((3,), 0.5))
+    torch.testing.assert_close(merged["enc.LayerNorm.weight"], torch.full((3,), 2.0))
+    torch.testing.assert_close(merged["enc.LayerNorm.bias"], torch.full((3,), 0.1))
+    torch.testing.assert_close(merged["head.weight"], torch.full((2, 3), 3.0))
+    torch.testing.assert_close(merged["emb.weight"], torch.ones(5, 3))  # not in the adapter: the base's
+    assert lora_scale({"r": 4, "lora_alpha": 8, "use_rslora": True}, "enc.q") == 4.0
+
+
+def test_an_adapter_tensor_with_no_place_in_the_base_is_refused(tmp_path):
+    base = {"enc.q.weight": torch.zeros(3, 4)}
+    with pytest.raises(ValueError, match="no place for"):
+        merged_state(base, _adapter(tmp_path, {"enc.k.lora_A.weight": torch.zeros(2, 4)}))
+    with pytest.raises(ValueError, match="shape"):
+        merged_state(base, _adapter(tmp_path, {"enc.q.weight": torch.zeros(4, 4)}))
+    with pytest.raises(ValueError, match="DoRA"):
+        merged_state(base, _adapter(tmp_path, {}, use_dora=True))
+
+
+@pytest.mark.slow
+def test_the_shipped_strong_reader_merges_with_its_own_span_head(tmp_path):
+    """The committed MPNet adapter, merged: its span head and LayerNorms are the adapter's, not a fresh init,
+    and it reads a plain question right on both backends."""
+    from safetensors.torch import load_file
+
+    strong = Path(__file__).resolve().parents[2] / "qa" / "models" / "strong"
+    merged = full_weights(strong)
+    weights = load_file(str(merged / "model.safetensors"))
+    shipped = load_file(str(strong / "adapter_model.safetensors"))
+    head = shipped["base_model.model.qa_outputs.weight"].float()
+    torch.testing.assert_close(weights["qa_outputs.weight"].float(), head, atol=1e-3, rtol=0)
+    reader = SpanReader(strong, backend="torch", bf16=False)
+    best = reader.predict([(QUESTION, TEXT)])[0][0]
+    assert TEXT[best.start : best.end] == "Bart de Wever"
+    # its int8 graph reads as PyTorch does on this very CPU (int8 weights once saturated AVX2's u8s8 kernel:
+    # logits correlated 0.24)
+    onnx_reader = SpanReader(strong, backend="onnx")
+    best = onnx_reader.predict([(QUESTION, TEXT)])[0][0]
+    assert onnx_reader.active_backend == "onnx"
+    assert TEXT[best.start : best.end] == "Bart de Wever"
+    s_t, _ = _reader_logits(reader)
+    s_o, _ = _reader_logits(onnx_reader)
+    assert np.corrcoef(s_t.ravel(), s_o.ravel())[0, 1] > 0.98

@@ -280,3 +280,15 @@ def test_word_edges_follow_the_tokenizer_on_ideographs_and_punctuation():
     assert not stops.any()
     begins, stops = inside_words([(0, 3), (3, 6)], range(2), "Rotterdam")  # "rot", "##ter" of a longer word
     assert begins.tolist() == [False, True] and stops.tolist() == [True, True]
+
+
+def test_a_backend_without_its_own_calibration_takes_the_other_backends(tmp_path):
+    """Weights calibrated on one backend only serve calibrated on the other too, never on the defaults."""
+    (tmp_path / "calibration-onnx.json").write_text('{"w_span": 0.4, "bias": -1.7, "threshold": 0.36}')
+    for backend in ("torch", "onnx"):
+        cal = Calibration.load(tmp_path, backend)
+        assert (cal.w_span, cal.bias, cal.threshold) == (0.4, -1.7, 0.36)
+    (tmp_path / "calibration.json").write_text('{"w_span": 0.5, "bias": -2.0, "threshold": 0.4}')
+    assert Calibration.load(tmp_path, "torch").w_span == 0.5
+    assert Calibration.load(tmp_path, "onnx").w_span == 0.4
+    assert Calibration.load(tmp_path / "nowhere", "torch") == Calibration()

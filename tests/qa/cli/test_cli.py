@@ -337,7 +337,7 @@ def test_version_names_the_package_and_the_reader() -> None:
     assert res.returncode == 0
     from qa.version import package_version
 
-    assert res.stdout.strip() == f"articleqa {package_version()} (reader minilm-l6-chunk16 + mpnet-chunk3)"
+    assert res.stdout.strip() == f"articleqa {package_version()} (reader minilm-l6-chunk16 + mpnet-chunk5)"
 
 
 def test_backup_is_an_index_that_answers_the_same(first_ask, work: Path, tmp_path: Path) -> None:
