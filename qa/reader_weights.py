@@ -24,6 +24,8 @@ READER_META = "reader.json"  # the compact form's record: {"form": "lora", "base
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 MERGE_RECIPE = "merge-2"  # in the merged folder's key: weights merged by an older recipe are merged again
 SOURCE_KEY = "source-key"  # in a merged folder: the key of the compact weights it was made from
+PREFIX = "base_model.model."  # PEFT's name for the wrapped model in adapter keys
+ORIGINAL = ".original_module."  # PEFT's copy of a module kept whole, as it was before training: not merged
 
 
 def is_compact(model_dir: Path) -> bool:
@@ -77,10 +79,6 @@ def full_weights(model_dir: Path, cache: str | Path | None = None, progress: Pro
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     return target
-
-
-PREFIX = "base_model.model."  # PEFT's name for the wrapped model in adapter keys
-SKIPPED = (".original_module.",)  # PEFT's copy of a module kept whole, as it was before training
 
 
 def merge_adapter(
@@ -143,7 +141,7 @@ def merged_state(base_state: dict, model_dir: Path) -> dict:
     tensors = {
         k.removeprefix(PREFIX).replace(".default.", "."): v.float()
         for k, v in load_file(str(model_dir / ADAPTER_FILES[1])).items()
-        if not any(s in k for s in SKIPPED)
+        if ORIGINAL not in k
     }
     used: set[str] = set()
 
