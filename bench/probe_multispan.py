@@ -36,14 +36,14 @@ def encode(tokenizer, questions, max_length: int = 256, stride: int = 128):
 
     enc = encode_windows(tokenizer, [q.question for q in questions], [q.context for q in questions], max_length, stride)
     labels = []
-    for i in range(len(enc["input_ids"])):
-        q = questions[enc["overflow_to_sample_mapping"][i]]
-        seq = enc.sequence_ids(i)
+    for i in range(len(enc)):
+        q = questions[enc.sample[i]]
+        seq = enc.sequence_ids[i]
         spans = [(s, s + len(t)) for t, s in zip(q.answers, q.answer_starts)] if q.multi_span else []
         if not q.multi_span and q.answers:
             spans = [(q.answer_starts[0], q.answer_starts[0] + len(q.answers[0]))]
         row = []
-        for t, (a, _b) in enumerate(enc["offset_mapping"][i]):
+        for t, (a, _b) in enumerate(enc.offsets[i]):
             if seq[t] != 1:
                 row.append(-100)
                 continue
@@ -66,8 +66,7 @@ def hidden_states(model, enc, pad_id: int, batch: int = 16):
 
     encoder = getattr(model, model.base_model_prefix)
     types = takes_token_types(model)
-    ids = enc["input_ids"]
-    tt = enc.get("token_type_ids") or [[0] * len(x) for x in ids]
+    ids, tt = enc.input_ids, enc.token_type_ids
     out = []
     for lo in range(0, len(ids), batch):
         a, t, m = (torch.from_numpy(x) for x in pad_arrays(ids[lo : lo + batch], tt[lo : lo + batch], pad_id))

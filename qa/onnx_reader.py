@@ -51,6 +51,44 @@ class Windows:
     def __len__(self) -> int:
         return len(self.input_ids)
 
+    @classmethod
+    def joined(cls, parts: Sequence[tuple[Sequence[int], Windows]]) -> Windows:
+        """One `Windows` from parts made over subsets of the pairs (each part with the pair indices it covered),
+        in pair order and, within a pair, in text order."""
+        rows = [(pairs[w.sample[i]], n, i, w) for n, (pairs, w) in enumerate(parts) for i in range(len(w))]
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        out = cls()
+        for pair, _, i, w in rows:
+            out.input_ids.append(w.input_ids[i])
+            out.token_type_ids.append(w.token_type_ids[i])
+            out.offsets.append(w.offsets[i])
+            out.sequence_ids.append(w.sequence_ids[i])
+            out.sample.append(pair)
+        return out
+
+
+# Word pieces each window must move on by at least. The overlap between windows (`stride`) is shortened for a
+# long question: with its full overlap a window on a 256-piece reader left a 120-piece question advancing 4
+# pieces a step, some 30 windows per passage, and one question took minutes.
+MIN_ADVANCE = 64
+SPECIAL_PIECES = 4  # the most special tokens a (question, text) pair takes: MPNet's <s> q </s></s> t </s>
+
+
+def window_stride(max_length: int, stride: int, question_pieces: int) -> int:
+    """The overlap, in word pieces, of the windows of a question this long: `stride`, shortened so that each
+    window moves on by at least `MIN_ADVANCE` pieces (a quarter of a smaller window); on a 256-piece window
+    with 128 of overlap, unchanged for any question up to 60 pieces."""
+    text_room = max_length - question_pieces - SPECIAL_PIECES
+    return max(0, min(stride, text_room - min(MIN_ADVANCE, max_length // 4)))
+
+
+def by_stride(strides: Sequence[int]) -> dict[int, list[int]]:
+    """Pair indices grouped by the overlap their windows take, in pair order within each group."""
+    groups: dict[int, list[int]] = {}
+    for i, s in enumerate(strides):
+        groups.setdefault(s, []).append(i)
+    return groups
+
 
 def segments(type_ids: Sequence[int] | None, sequence_ids: Sequence[int | None]) -> list[int]:
     """A window's token types: the tokenizer's when it gives them (BERT: 1 on the text and its closing
@@ -114,17 +152,23 @@ class WindowTokenizer:
     def windows(
         self, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int, room: int
     ) -> Windows:
-        """The windows of every (question, text) pair, in pair order, each pair's windows in text order."""
-        pairs = [(self.fit_question(q, room), t) for q, t in zip(questions, texts)]
-        out = Windows()
-        for sample, enc in enumerate(self._pair_tokenizer(max_length, stride).encode_batch(pairs)):
-            for w in [enc, *enc.overflowing]:
-                out.input_ids.append(list(w.ids))
-                out.token_type_ids.append(segments(w.type_ids, w.sequence_ids))
-                out.offsets.append([(int(s), int(e)) for s, e in w.offsets])
-                out.sequence_ids.append(list(w.sequence_ids))
-                out.sample.append(sample)
-        return out
+        """The windows of every (question, text) pair, in pair order, each pair's windows in text order
+        (overlapping by `window_stride`, as `encode_windows`)."""
+        fitted = [self.fit_question(q, room) for q in questions]
+        strides = [window_stride(max_length, stride, self.count(q)) for q in fitted]
+        parts = []
+        for overlap, idx in by_stride(strides).items():
+            out = Windows()
+            encs = self._pair_tokenizer(max_length, overlap).encode_batch([(fitted[i], texts[i]) for i in idx])
+            for sample, enc in enumerate(encs):
+                for w in [enc, *enc.overflowing]:
+                    out.input_ids.append(list(w.ids))
+                    out.token_type_ids.append(segments(w.type_ids, w.sequence_ids))
+                    out.offsets.append([(int(s), int(e)) for s, e in w.offsets])
+                    out.sequence_ids.append(list(w.sequence_ids))
+                    out.sample.append(sample)
+            parts.append((idx, out))
+        return parts[0][1] if len(parts) == 1 else Windows.joined(parts)
 
 
 class OnnxSpanModel:

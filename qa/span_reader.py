@@ -28,7 +28,7 @@ import numpy as np
 
 from index.onnx_models import check_backend, load_backend
 from qa.answers import Answer
-from qa.onnx_reader import OnnxSpanModel, Windows, pad_arrays
+from qa.onnx_reader import OnnxSpanModel, Windows, by_stride, pad_arrays, window_stride
 from qa.question_names import missing_names, missing_words
 from qa.reader import make_answer, merge_answers
 from qa.reader_weights import full_weights, has_weights
@@ -261,21 +261,31 @@ def fit_question(tokenizer, question: str, max_pieces: int) -> str:
     return question[: offsets[max_pieces - 1][1]]
 
 
-def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int):
+def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], max_length: int, stride: int) -> Windows:
     """(question, text) pairs as overlapping windows of at most `max_length` word pieces (the question
-    in each, cut to `question_room` pieces if longer; the text cut with `stride` pieces of overlap), with
-    character offsets; shared by reading and training so both see the same windows."""
+    in each, cut to `question_room` pieces if longer; the text cut with `stride` pieces of overlap, less for a
+    long question: `window_stride`), with character offsets; shared by reading and training so both see the
+    same windows."""
     room = question_room(max_length, stride)
-    return tokenizer(
-        [fit_question(tokenizer, q, room) for q in questions],
-        list(texts),
-        truncation="only_second",
-        max_length=max_length,
-        stride=stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=False,
-    )
+    fitted = [fit_question(tokenizer, q, room) for q in questions]
+    pieces = tokenizer(fitted, add_special_tokens=False)["input_ids"] if fitted else []
+    strides = [window_stride(max_length, stride, len(p)) for p in pieces]
+    parts = []
+    for overlap, idx in by_stride(strides).items():
+        enc = tokenizer(
+            [fitted[i] for i in idx],
+            [texts[i] for i in idx],
+            truncation="only_second",
+            max_length=max_length,
+            stride=overlap,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=False,
+        )
+        parts.append((idx, Windows.from_batch_encoding(enc)))
+    if not parts:
+        return Windows()
+    return parts[0][1] if len(parts) == 1 else Windows.joined(parts)
 
 
 def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]], pad_id: int = 0):
@@ -413,8 +423,7 @@ class SpanReader:
             room = question_room(self.max_length, self.stride)
             return self._onnx.tokenizer.windows(questions, texts, self.max_length, self.stride, room)
         assert self._tokenizer is not None  # warm_up() loaded it
-        enc = encode_windows(self._tokenizer, questions, texts, self.max_length, self.stride)
-        return Windows.from_batch_encoding(enc)
+        return encode_windows(self._tokenizer, questions, texts, self.max_length, self.stride)
 
     def _logits(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits (float32 arrays) of padded windows from the loaded backend."""

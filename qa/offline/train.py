@@ -27,7 +27,6 @@ import numpy as np
 
 from qa.offline.hard_negatives import Embed
 from qa.offline.mixture import TRAIN_SOURCES, TrainExample, build_mixture
-from qa.onnx_reader import segments
 from qa.reader_weights import READER_META, is_compact, reader_meta
 from qa.span_reader import encode_windows
 
@@ -82,12 +81,11 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
     chunk = 2000
     for lo in range(0, len(examples), chunk):
         batch = examples[lo : lo + chunk]
-        enc = encode_windows(tokenizer, [e.question for e in batch], [e.context for e in batch], max_length, stride)
-        for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
+        win = encode_windows(tokenizer, [e.question for e in batch], [e.context for e in batch], max_length, stride)
+        for i, sample in enumerate(win.sample):
             ex = batch[sample]
-            offsets = enc["offset_mapping"][i]
-            seq_ids = enc.sequence_ids(i)
-            ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+            offsets = win.offsets[i]
+            ctx = [t for t, s in enumerate(win.sequence_ids[i]) if s == 1]
             spans = ex.items
             if not spans and ex.answer_start >= 0:
                 spans = ((ex.answer_start, ex.answer_start + len(ex.answer_text)),)
@@ -97,8 +95,8 @@ def encode_examples(tokenizer, examples: list[TrainExample], max_length: int, st
                 if ctx and offsets[ctx[0]][0] <= a0 and offsets[ctx[-1]][1] >= a1:
                     s_toks.add(next(t for t in ctx if offsets[t][1] > a0))
                     e_toks.add(next(t for t in reversed(ctx) if offsets[t][0] < a1))
-            input_ids.append(enc["input_ids"][i])
-            token_type_ids.append(segments(enc["token_type_ids"][i] if "token_type_ids" in enc else None, seq_ids))
+            input_ids.append(win.input_ids[i])
+            token_type_ids.append(win.token_type_ids[i])
             starts.append(sorted(s_toks) or [0])
             ends.append(sorted(e_toks) or [0])
             separate.append(ex.separate)

@@ -16,7 +16,7 @@ from index.documents import load_documents
 from index.embedder import Embedder
 from index.onnx_models import resolve_backend, weights_key
 from qa.offline.squad import normalize_answer
-from qa.onnx_reader import Windows
+from qa.onnx_reader import MIN_ADVANCE
 from qa.settings import Settings
 from qa.span_reader import MODEL_DIR, SpanReader, encode_windows
 
@@ -83,11 +83,17 @@ def test_windows_and_offsets_are_those_of_the_transformers_tokenizer(onnx_reader
     from qa.span_reader import question_room
 
     fast = onnx_reader._onnx.tokenizer.windows(questions, texts, max_length, stride, question_room(max_length, stride))
-    ref = Windows.from_batch_encoding(encode_windows(torch_reader._tokenizer, questions, texts, max_length, stride))
+    ref = encode_windows(torch_reader._tokenizer, questions, texts, max_length, stride)
     assert len(fast) > len(TEXTS)  # the long texts overflow into several windows
     assert fast == ref
     long_q = [i for i, s in enumerate(fast.sample) if s == 1]
     assert all(len(fast.input_ids[i]) <= max_length for i in long_q)  # the long question was cut to fit
+    # each of its windows moves on by a quarter of the window at least (the full overlap would move 4 pieces)
+    text_starts = [next(t for t, q in enumerate(fast.sequence_ids[i]) if q == 1) for i in long_q]
+    firsts = [fast.offsets[i][t][0] for i, t in zip(long_q, text_starts)]
+    assert firsts == sorted(set(firsts)) and fast.offsets[long_q[-1]][-2][1] == len(TEXTS[1][1].rstrip())
+    pieces = onnx_reader._onnx.tokenizer.count(TEXTS[1][1])
+    assert len(long_q) <= pieces // min(MIN_ADVANCE, max_length // 4) + 1
 
 
 def test_top_span_and_calibrated_score_match_pytorch(onnx_reader, torch_reader, seed_paragraphs):
