@@ -98,12 +98,14 @@ def read_open(
             hits = [h for h in hits if not any(g in lacking.get(h.passage.document_id, "") for g in golds)]
         row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
         row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
-        for i, hit in enumerate(hits[:top_k]):
+        hits = hits[:top_k]
+        found = reader.candidates(q.question, [replace(h, dense=None) for h in hits])  # one batch, as served
+        for i, hit in enumerate(hits):
             row_d[i] = float(hit.dense or 0.0)
             row_m[i] = missing_names(q.question, hit.passage.text)
             row_u[i] = missing_words(q.question, hit.passage.text)
-            found = reader.candidates(q.question, [replace(hit, dense=None)])
-            best = max(found, key=lambda a: a.score, default=None)
+            mine = [a for a in found if a.passage_id == hit.passage.id]
+            best = max(mine, key=lambda a: a.score, default=None)
             if best is not None:
                 row_l[i] = _logit(best.score)
                 row_f[i] = max(f1_score(best.text, a) for a in q.answers) if own and not lacking else 0.0
