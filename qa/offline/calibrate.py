@@ -235,13 +235,15 @@ def calibrate(
     retrieval: bool = True,
     perturbed: float = 0.0,
     max_no_answer: float | None = MAX_NO_ANSWER,
+    journal: Path | None = None,
 ) -> dict:
     """Fit and write the calibration of `backend` (`calibration.json`, or `calibration-onnx.json` for the int8
     ONNX logits) into `model_dir`; returns the figures it measured.
 
     Two models are fitted on the same pairs, on the logits alone and with the search-style flag; the flag
     is kept only when it raises the balanced F1 at the chosen threshold. With `retrieval`, the adjustment
-    for a retrieved passage's cosine is fitted next (`qa.offline.calibrate_retrieval`, a few minutes more).
+    for a retrieved passage's cosine is fitted next (`qa.offline.calibrate_retrieval`, the longer part: over an
+    hour for MPNet on two cores; `journal` keeps its reads so a stopped run resumes).
     `perturbed`: the share of questions that also come changed as negatives (`calibration_pairs`);
     `max_no_answer`: the cap on the answerable pairs left unanswered (`choose_threshold`).
     """
@@ -260,7 +262,7 @@ def calibrate(
     log.info("calibration %s; %s", asdict(cal), json.dumps(figures, indent=1))
     out = {**asdict(cal), **figures}
     if retrieval:
-        out["retrieval"] = calibrate_retrieval(model_dir, sources, backend=backend)
+        out["retrieval"] = calibrate_retrieval(model_dir, sources, backend=backend, journal=journal)
         out.update({k: out["retrieval"][k] for k in ("w_dense", "dense_center", "w_names", "w_words", "words_center")})
     return out
 
@@ -284,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         default=MAX_NO_ANSWER,
         help=f"cap on the answerable pairs left unanswered, the sources' mean (default {MAX_NO_ANSWER}; 1: no cap)",
     )
+    p.add_argument("--journal", default="", help="keep the retrieval phase's reads here; a rerun resumes from it")
     args = p.parse_args(argv)
     if not 0.0 <= args.max_no_answer <= 1.0:
         p.error(f"--max-no-answer must be between 0 and 1, not {args.max_no_answer}")
@@ -297,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
         retrieval=not args.no_retrieval,
         perturbed=args.neg_perturbed,
         max_no_answer=args.max_no_answer,
+        journal=Path(args.journal) if args.journal else None,
     )
     print(json.dumps(figures, indent=2))
 

@@ -20,7 +20,9 @@ import json
 import logging
 import random
 import tempfile
-from dataclasses import asdict, dataclass, replace
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +30,12 @@ import numpy as np
 from index.backends import open_store
 from index.documents import Document
 from index.embedder import Embedder
+from index.onnx_models import weights_key
 from qa.offline.mixture import DEFAULT_SOURCES, Source, heldout_questions
 from qa.offline.squad import SquadQuestion, f1_score, normalize_answer
 from qa.question_names import missing_names, missing_words
 from qa.reader import Staging
+from qa.reader_weights import compact_key, is_compact
 from qa.retriever import HybridRetriever
 from qa.span_reader import BACKENDS_RECORD, MODEL_DIR, RetrievalShift, SpanReader, calibration_file
 
@@ -72,6 +76,30 @@ def corpus_groups(names: list[str]) -> tuple[list[str], list[str]]:
     return ordered[0::2], ordered[1::2]
 
 
+def read_row(
+    reader: SpanReader, retriever: HybridRetriever, q: SquadQuestion, own: bool, lacking: dict[str, str], top_k: int
+) -> list:
+    """Per retrieved passage: the best span's log-odds and F1, the cosine, the missing names and words."""
+    golds = q.normalized_answers
+    hits = retriever.retrieve(q.question, top_k * 4 if lacking else top_k)
+    if lacking:
+        hits = [h for h in hits if not any(g in lacking.get(h.passage.document_id, "") for g in golds)]
+    row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
+    row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
+    hits = hits[:top_k]
+    found = reader.candidates(q.question, [replace(h, dense=None) for h in hits])  # one batch, as served
+    for i, hit in enumerate(hits):
+        row_d[i] = float(hit.dense or 0.0)
+        row_m[i] = missing_names(q.question, hit.passage.text)
+        row_u[i] = missing_words(q.question, hit.passage.text)
+        mine = [a for a in found if a.passage_id == hit.passage.id]
+        best = max(mine, key=lambda a: a.score, default=None)
+        if best is not None:
+            row_l[i] = _logit(best.score)
+            row_f[i] = max(f1_score(best.text, a) for a in q.answers) if own and not lacking else 0.0
+    return [row_l, row_f, row_d, row_m, row_u]
+
+
 def read_open(
     held: dict[str, list[SquadQuestion]],
     reader: SpanReader,
@@ -80,45 +108,40 @@ def read_open(
     top_k: int = 5,
     seed: int = 5,
     same_corpus: bool = True,
+    journal: Journal | None = None,
 ) -> OpenReads:
     """Ask up to `per_source` held-out questions of each source over both corpora (`corpus_groups`): over the
     other group's corpus (off topic) and over its own group's (answerable); with `same_corpus`, once more over
     its own group's corpus without the paragraphs that hold its answer (off topic on its own ground: the other
-    mayor, the other film, the hardest case a corpus of one kind of text poses)."""
+    mayor, the other film, the hardest case a corpus of one kind of text poses). With `journal`, each read is
+    kept as it is made and a read already there is taken from it: a stopped run goes on where it stopped."""
     rng = random.Random(seed)
-    sources, answerable, logits, f1s, denses, missings, unmatched = [], [], [], [], [], [], []
+    sources: list[str] = []
+    answerable: list[bool] = []
+    logits: list[list[float]] = []
+    f1s: list[list[float]] = []
+    denses: list[list[float]] = []
+    missings: list[list[float]] = []
+    unmatched: list[list[float]] = []
     ground: list[bool] = []
+    asked = [0, time.time()]
 
-    def ask(retriever: HybridRetriever, name: str, q: SquadQuestion, own: bool, lacking: dict[str, str]) -> None:
+    def ask(retriever: HybridRetriever, group_no: int, name: str, q: SquadQuestion, own: bool, lacking: dict) -> None:
         """One row: the question over a corpus; `lacking` (document id -> normalised text): only the
         documents that do not hold its answer."""
-        golds = q.normalized_answers
-        hits = retriever.retrieve(q.question, top_k * 4 if lacking else top_k)
-        if lacking:
-            hits = [h for h in hits if not any(g in lacking.get(h.passage.document_id, "") for g in golds)]
-        row_l, row_f = [-np.inf] * top_k, [0.0] * top_k
-        row_d, row_m, row_u = [0.0] * top_k, [0.0] * top_k, [0.0] * top_k
-        hits = hits[:top_k]
-        found = reader.candidates(q.question, [replace(h, dense=None) for h in hits])  # one batch, as served
-        for i, hit in enumerate(hits):
-            row_d[i] = float(hit.dense or 0.0)
-            row_m[i] = missing_names(q.question, hit.passage.text)
-            row_u[i] = missing_words(q.question, hit.passage.text)
-            mine = [a for a in found if a.passage_id == hit.passage.id]
-            best = max(mine, key=lambda a: a.score, default=None)
-            if best is not None:
-                row_l[i] = _logit(best.score)
-                row_f[i] = max(f1_score(best.text, a) for a in q.answers) if own and not lacking else 0.0
+        key = f"{group_no}|{name}|{q.id}|{q.question}|{'ground' if lacking else 'whole'}"
+        make = lambda: read_row(reader, retriever, q, own, lacking, top_k)  # noqa: E731
+        row = journal.read(key, make) if journal is not None else make()
         sources.append(name)
         answerable.append(own and not lacking)
         ground.append(bool(lacking))
-        logits.append(row_l)
-        f1s.append(row_f)
-        denses.append(row_d)
-        missings.append(row_m)
-        unmatched.append(row_u)
+        for out, got in zip((logits, f1s, denses, missings, unmatched), row):
+            out.append(got)
+        asked[0] += 1
+        if asked[0] % 250 == 0:
+            log.info("%d reads (%.0f s)", asked[0], time.time() - asked[1])
 
-    for group in corpus_groups(list(held)):
+    for group_no, group in enumerate(corpus_groups(list(held))):
         docs: dict[str, Document] = {}
         for name in group:
             for q in held[name]:
@@ -134,9 +157,9 @@ def read_open(
                     golds = q.normalized_answers
                     if not golds or (not own and any(g in t for g in golds for t in texts.values())):
                         continue
-                    ask(retriever, name, q, own, {})
+                    ask(retriever, group_no, name, q, own, {})
                     if own and same_corpus:
-                        ask(retriever, name, q, own, texts)
+                        ask(retriever, group_no, name, q, own, texts)
             store.close()
     return OpenReads(
         np.array(sources),
@@ -148,6 +171,51 @@ def read_open(
         np.array(unmatched),
         np.array(ground),
     )
+
+
+def _stamp(line: str) -> str | None:
+    """The stamp a journal's first line names (None if it names none)."""
+    try:
+        return json.loads(line).get("stamp")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+class Journal:
+    """Reads kept one JSON line each in `path` as they are made, under a first line naming what made them
+    (`stamp`: the reader's weights, backend and sample); a file with another stamp is started afresh."""
+
+    def __init__(self, path: Path, stamp: str):
+        self.path = path
+        self.rows: dict[str, list] = {}
+        text = path.read_text() if path.exists() else ""
+        lines = text.splitlines()
+        if lines and _stamp(lines[0]) == stamp:
+            for line in lines[1:]:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short when the run was stopped
+                    continue
+                self.rows[rec["key"]] = [[-np.inf if x is None else x for x in rec["row"][0]], *rec["row"][1:]]
+            if not text.endswith("\n"):
+                with path.open("a") as f:
+                    f.write("\n")  # what follows starts a line of its own
+            log.info("%s: %d reads already made", path, len(self.rows))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"stamp": stamp}) + "\n")
+        self._file = path.open("a")
+
+    def read(self, key: str, make: Callable[[], list]) -> list:
+        """The row kept under `key`, else `make()`'s, kept on disk at once (its first list, the log-odds,
+        may hold -inf)."""
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = make()
+            logit = [None if x == -np.inf else x for x in row[0]]
+            self._file.write(json.dumps({"key": key, "row": [logit, *row[1:]]}) + "\n")
+            self._file.flush()
+        return row
 
 
 NO_SHIFT = RetrievalShift()
@@ -239,16 +307,24 @@ def calibrate_retrieval(
     sources: list[str] | tuple[str, ...] = DEFAULT_SOURCES,
     per_source: int = 300,
     backend: str = "torch",
+    journal: Path | None = None,
 ) -> dict:
     """Fit the retrieval adjustment (`RetrievalShift`) for the reader at `model_dir` on `backend`, on top of its
-    calibration file (which `qa.offline.calibrate` wrote), and write it into that file; returns the figures."""
+    calibration file (which `qa.offline.calibrate` wrote), and write it into that file; returns the figures.
+    With `journal`, the reads are kept there as they are made (`Journal`), so a stopped run resumes."""
     f = model_dir / calibration_file(backend)
     if not f.exists():
         raise FileNotFoundError(f"no {f.name} in {model_dir}: run python -m qa.offline.calibrate first")
     saved = json.loads(f.read_text())
     held = {Source.parse(s).name: heldout_questions(Source.parse(s)) for s in sources}
     reader = SpanReader(model_dir, backend=backend)
-    reads = read_open(held, reader, Embedder(backend="auto", record=model_dir / BACKENDS_RECORD), per_source)
+    stamp = f"{compact_key(model_dir) if is_compact(model_dir) else weights_key(model_dir)} {backend} {per_source}"
+    shift = {f.name for f in fields(RetrievalShift)}
+    span_fit = {k: v for k, v in saved.items() if k not in shift and not k.startswith("retrieval") and k != "figures"}
+    stamp += f" {','.join(sources)} {json.dumps(span_fit, sort_keys=True)}"  # the reads' scores come from this fit
+    kept = Journal(journal, stamp) if journal else None
+    embedder = Embedder(backend="auto", record=model_dir / BACKENDS_RECORD)
+    reads = read_open(held, reader, embedder, per_source, journal=kept)
     threshold = reader.threshold
     adjustment, fig = fit_dense(reads, threshold)
     before = source_scores(reads, NO_SHIFT, threshold)
@@ -288,10 +364,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sources", default=",".join(DEFAULT_SOURCES))
     p.add_argument("--per-source", type=int, default=300, help="held-out questions per source and corpus")
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="whose calibration to extend")
+    p.add_argument(
+        "--journal", default="", help="keep the reads in this file as they are made; a rerun resumes from it"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sources = [s for s in args.sources.split(",") if s.strip()]
-    print(json.dumps(calibrate_retrieval(Path(args.model_dir), sources, args.per_source, args.backend), indent=2))
+    journal = Path(args.journal) if args.journal else None
+    figures = calibrate_retrieval(Path(args.model_dir), sources, args.per_source, args.backend, journal)
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

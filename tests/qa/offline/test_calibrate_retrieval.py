@@ -8,6 +8,7 @@ import pytest
 from index.embedder import Embedder
 from qa.offline.calibrate_retrieval import (
     NO_SHIFT,
+    Journal,
     OpenReads,
     corpus_groups,
     fit_dense,
@@ -127,10 +128,16 @@ DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not there")
-def test_read_open_asks_every_question_over_its_own_corpus_with_and_without_its_paragraph_and_the_other():
+def test_read_open_asks_every_question_over_its_own_corpus_with_and_without_its_paragraph_and_the_other(
+    tmp_path,
+):
     names = ("tydiqa-goldp-en-train", "squadshifts-amazon")
     held = {n: load_squad(DATA / f"{n}.json")[:8] for n in names}
-    reads = read_open(held, SpanReader(backend="onnx"), Embedder(backend="onnx"), per_source=8)
+    embedder = Embedder(backend="onnx")
+    reads = read_open(held, SpanReader(backend="onnx"), embedder, per_source=8, journal=Journal(tmp_path / "j", "s"))
+    again = read_open(held, None, embedder, per_source=8, journal=Journal(tmp_path / "j", "s"))  # type: ignore[arg-type]
+    for field in ("source", "answerable", "logit", "f1", "dense", "missing", "unmatched", "own_ground"):
+        assert np.array_equal(getattr(again, field), getattr(reads, field)), field  # all taken from the journal
     assert reads.logit.shape == reads.dense.shape == reads.f1.shape == reads.unmatched.shape
     assert reads.logit.shape[1] == 5
     assert reads.unmatched[reads.answerable, 0].mean() < reads.unmatched[~reads.answerable, 0].mean()
@@ -145,3 +152,20 @@ def test_read_open_asks_every_question_over_its_own_corpus_with_and_without_its_
     assert top[reads.answerable].mean() > top[own].mean() + 0.05  # ... than what its own corpus has besides
     p, f1 = served(reads, RetrievalShift(w_dense=4.0, dense_center=0.375))
     assert ((p >= 0) & (p <= 1)).all() and f1[reads.answerable].mean() > 0.3
+
+
+def test_the_journal_keeps_reads_and_resumes_only_under_the_same_stamp(tmp_path):
+    path = tmp_path / "runs" / "reads.jsonl"
+    row = [[1.5, -np.inf], [0.5, 0.0], [0.7, 0.2], [0.0, 1.0], [0.1, 0.3]]
+    assert Journal(path, "reader A").read("q1", lambda: row) == row
+
+    def never() -> list:
+        raise AssertionError("read again although the journal holds it")
+
+    with path.open("a") as f:
+        f.write('{"key": "q2", "row": [[0.3')  # the run was stopped mid-line
+    again = Journal(path, "reader A")
+    assert again.read("q1", never) == row and again.read("q2", lambda: row[::-1]) == row[::-1]
+    assert Journal(path, "reader A").read("q2", never) == row[::-1]
+    assert Journal(path, "reader B").read("q1", lambda: row[:1]) == row[:1]  # another reader: started afresh
+    assert len(path.read_text().splitlines()) == 2
