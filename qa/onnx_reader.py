@@ -54,7 +54,9 @@ class Windows:
     @classmethod
     def joined(cls, parts: Sequence[tuple[Sequence[int], Windows]]) -> Windows:
         """One `Windows` from parts made over subsets of the pairs (each part with the pair indices it covered),
-        in pair order and, within a pair, in text order."""
+        in pair order and, within a pair, in text order (a lone part, which covers every pair, as it is)."""
+        if len(parts) == 1:
+            return parts[0][1]
         rows = [(pairs[w.sample[i]], n, i, w) for n, (pairs, w) in enumerate(parts) for i in range(len(w))]
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
         out = cls()
@@ -168,7 +170,7 @@ class WindowTokenizer:
                     out.sequence_ids.append(list(w.sequence_ids))
                     out.sample.append(sample)
             parts.append((idx, out))
-        return parts[0][1] if len(parts) == 1 else Windows.joined(parts)
+        return Windows.joined(parts)
 
 
 class OnnxSpanModel:

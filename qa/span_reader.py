@@ -283,9 +283,7 @@ def encode_windows(tokenizer, questions: Sequence[str], texts: Sequence[str], ma
             padding=False,
         )
         parts.append((idx, Windows.from_batch_encoding(enc)))
-    if not parts:
-        return Windows()
-    return parts[0][1] if len(parts) == 1 else Windows.joined(parts)
+    return Windows.joined(parts)
 
 
 def pad_windows(input_ids: Sequence[list[int]], token_type_ids: Sequence[list[int]], pad_id: int = 0):

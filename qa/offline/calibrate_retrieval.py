@@ -124,7 +124,7 @@ def read_open(
     missings: list[list[float]] = []
     unmatched: list[list[float]] = []
     ground: list[bool] = []
-    asked = [0, time.time()]
+    t0 = time.time()
 
     def ask(retriever: HybridRetriever, group_no: int, name: str, q: SquadQuestion, own: bool, lacking: dict) -> None:
         """One row: the question over a corpus; `lacking` (document id -> normalised text): only the
@@ -137,9 +137,8 @@ def read_open(
         ground.append(bool(lacking))
         for out, got in zip((logits, f1s, denses, missings, unmatched), row):
             out.append(got)
-        asked[0] += 1
-        if asked[0] % 250 == 0:
-            log.info("%d reads (%.0f s)", asked[0], time.time() - asked[1])
+        if len(sources) % 250 == 0:
+            log.info("%d reads (%.0f s)", len(sources), time.time() - t0)
 
     for group_no, group in enumerate(corpus_groups(list(held))):
         docs: dict[str, Document] = {}
@@ -204,7 +203,6 @@ class Journal:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"stamp": stamp}) + "\n")
-        self._file = path.open("a")
 
     def read(self, key: str, make: Callable[[], list]) -> list:
         """The row kept under `key`, else `make()`'s, kept on disk at once (its first list, the log-odds,
@@ -213,8 +211,8 @@ class Journal:
         if row is None:
             row = self.rows[key] = make()
             logit = [None if x == -np.inf else x for x in row[0]]
-            self._file.write(json.dumps({"key": key, "row": [logit, *row[1:]]}) + "\n")
-            self._file.flush()
+            with self.path.open("a") as f:  # a read takes a second or more: opening the file each time costs nothing
+                f.write(json.dumps({"key": key, "row": [logit, *row[1:]]}) + "\n")
         return row
 
 
